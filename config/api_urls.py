@@ -1,0 +1,14 @@
+"""The API mount: everything here is served at /api/v1/<tenant>/ (see core.middleware)."""
+
+from rest_framework.routers import DefaultRouter
+
+from core.api.stores import StoreViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("stores", StoreViewSet, basename="store")
+
+urlpatterns = router.urls
+
+handler404 = "core.errors.not_found"
+handler500 = "core.errors.server_error"

@@ -1,0 +1,90 @@
+"""``Idempotency-Key`` on POST: the first response is stored and replayed for every repeat.
+
+The record is inserted in the same transaction as the work the request does. A concurrent
+request with the same key blocks on the unique index until the first one commits, then finds
+the record and replays its response; if the first one rolled back, the second one does the work.
+The same key with a different request (principal, path or body) is refused.
+"""
+
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from ..models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used for a different request."
+    default_code = "idempotency_key_reused"
+
+
+class Replay(Exception):
+    def __init__(self, record: IdempotencyRecord):
+        self.record = record
+
+
+class IdempotentPostMixin:
+    """Mixed into every tenant API view (see ``core.api.views``)."""
+
+    _idempotency_record: IdempotencyRecord | None = None
+
+    def dispatch(self, request, *args, **kwargs):
+        self._idempotency_key = request.headers.get(HEADER) if request.method == "POST" else None
+        if not self._idempotency_key:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            record = self._idempotency_record
+            if record is not None:
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)
+                else:
+                    record.status_code = response.status_code
+                    record.response_body = _as_json(getattr(response, "data", None))
+                    record.save(update_fields=["status_code", "response_body"])
+        return response
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication and permissions first
+        key = self._idempotency_key
+        if not key:
+            return
+        if len(key) > MAX_KEY_LENGTH:
+            raise exceptions.ValidationError(
+                {HEADER: [f"At most {MAX_KEY_LENGTH} characters."]}
+            )
+        fingerprint = hashlib.sha256(
+            f"{request.user}\n{request.method}\n{request.path}\n".encode()
+            + request._request.body
+        ).hexdigest()
+        try:
+            with transaction.atomic():
+                self._idempotency_record = IdempotencyRecord.objects.create(
+                    key=key, fingerprint=fingerprint
+                )
+        except IntegrityError:
+            existing = IdempotencyRecord.objects.get(key=key)
+            if existing.fingerprint != fingerprint:
+                raise IdempotencyKeyReused() from None
+            raise Replay(existing) from None
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Replay):
+            response = Response(exc.record.response_body, status=exc.record.status_code)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        return super().handle_exception(exc)
+
+
+def _as_json(data):
+    if data is None:
+        return None
+    return json.loads(JSONRenderer().render(data))
