@@ -16,19 +16,28 @@ TENANTS = [
         "slug": "school",
         "name": "明德培训学校",
         "default_language": "zh-hans",
-        "stores": [("main", "总校区", "上海市徐汇区漕溪北路 88 号"), ("east", "东校区", "上海市浦东新区张杨路 500 号")],
+        "stores": [
+            ("main", "总校区", "上海市徐汇区漕溪北路 88 号"),
+            ("east", "东校区", "上海市浦东新区张杨路 500 号"),
+        ],
     },
     {
         "slug": "shoes",
         "name": "步履鞋业",
         "default_language": "zh-hans",
-        "stores": [("nanjing-rd", "南京路店", "上海市黄浦区南京东路 300 号"), ("xujiahui", "徐家汇店", "上海市徐汇区虹桥路 1 号")],
+        "stores": [
+            ("nanjing-rd", "南京路店", "上海市黄浦区南京东路 300 号"),
+            ("xujiahui", "徐家汇店", "上海市徐汇区虹桥路 1 号"),
+        ],
     },
     {
         "slug": "amber",
         "name": "琥珀珠宝 Amber Jewellery",
         "default_language": "en",
-        "stores": [("flagship", "旗舰店 Flagship", "北京市东城区王府井大街 138 号"), ("airport", "机场店 Airport", "北京首都国际机场 T3")],
+        "stores": [
+            ("flagship", "旗舰店 Flagship", "北京市东城区王府井大街 138 号"),
+            ("airport", "机场店 Airport", "北京首都国际机场 T3"),
+        ],
     },
 ]
 
@@ -53,7 +62,9 @@ def load_stores_and_staff(tenant: Tenant, spec: dict) -> None:
     User = get_user_model()
     stores = []
     for code, name, address in spec["stores"]:
-        store, _ = Store.objects.update_or_create(code=code, defaults={"name": name, "address": address})
+        store, _ = Store.objects.update_or_create(
+            code=code, defaults={"name": name, "address": address}
+        )
         stores.append(store)
     for username, role, last, first in STAFF:
         user, created = User.objects.get_or_create(

@@ -75,8 +75,8 @@ class TenantOwnedModel(models.Model):
         Tenant, on_delete=models.PROTECT, related_name="+", verbose_name=_("tenant")
     )
 
-    objects = TenantManager()
     dangerously_unscoped = models.Manager()
+    objects = TenantManager()  # the default manager (Meta.default_manager_name)
 
     class Meta:
         abstract = True
@@ -156,8 +156,12 @@ class ApiKey(TenantOwnedModel):
     key_id = models.CharField(_("key id"), max_length=16, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("created by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
@@ -167,7 +171,9 @@ class ApiKey(TenantOwnedModel):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "key_id"], name="api_key_id_unique_per_tenant")
+            models.UniqueConstraint(
+                fields=["tenant", "key_id"], name="api_key_id_unique_per_tenant"
+            )
         ]
 
     def __str__(self) -> str:
@@ -211,8 +217,13 @@ class IdempotencyRecord(TenantOwnedModel):
     class Meta:
         verbose_name = _("idempotency record")
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "key"], name="idempotency_key_unique_per_tenant")
+            models.UniqueConstraint(
+                fields=["tenant", "key"], name="idempotency_key_unique_per_tenant"
+            )
         ]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class PeriodicRun(models.Model):
@@ -230,6 +241,9 @@ class PeriodicRun(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "period", "scope"], name="periodic_run_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.period} {self.scope}"
 
     @classmethod
     def claim(cls, job: str, period: str, tenant_id: int | None = None) -> bool:

@@ -31,7 +31,7 @@ class TenantTask(Task):
 
 
 def tenant_task(*args, **options):
-    """``@tenant_task`` / ``@tenant_task(bind=True, ...)`` for a function taking ``*, tenant_id``."""
+    """``@tenant_task`` or ``@tenant_task(**options)`` on a function taking ``*, tenant_id``."""
 
     def decorate(func):
         parameter = inspect.signature(func).parameters.get("tenant_id")

@@ -24,7 +24,10 @@ def tenant_home(request):
     return render(
         request,
         "core/tenant_home.html",
-        {"stores": selectors.stores(), "can_admin": request.staff_role.role in ("owner", "manager")},
+        {
+            "stores": selectors.stores(),
+            "can_admin": request.staff_role.role in ("owner", "manager"),
+        },
     )
 
 

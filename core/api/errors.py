@@ -1,6 +1,6 @@
 """One error body for every API error:
 
-    {"error": {"code": "not_found", "message": "Not found.", "details": {...}}}
+{"error": {"code": "not_found", "message": "Not found.", "details": {...}}}
 """
 
 from django.core.exceptions import PermissionDenied

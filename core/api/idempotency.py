@@ -58,12 +58,9 @@ class IdempotentPostMixin:
         if not key:
             return
         if len(key) > MAX_KEY_LENGTH:
-            raise exceptions.ValidationError(
-                {HEADER: [f"At most {MAX_KEY_LENGTH} characters."]}
-            )
+            raise exceptions.ValidationError({HEADER: [f"At most {MAX_KEY_LENGTH} characters."]})
         fingerprint = hashlib.sha256(
-            f"{request.user}\n{request.method}\n{request.path}\n".encode()
-            + request._request.body
+            f"{request.user}\n{request.method}\n{request.path}\n".encode() + request._request.body
         ).hexdigest()
         try:
             with transaction.atomic():

@@ -65,8 +65,10 @@ def test_validation_errors_name_the_field(client, world):
     key = world.api_key(world.a)
     StoreFactory(tenant=world.a, code="dup")
     response = client.post(
-        "/api/v1/tenant-a/stores/", {"name": "Second", "code": "dup"},
-        content_type="application/json", **auth(key),
+        "/api/v1/tenant-a/stores/",
+        {"name": "Second", "code": "dup"},
+        content_type="application/json",
+        **auth(key),
     )
     assert response.status_code == 400
     error = response.json()["error"]
@@ -77,8 +79,10 @@ def test_validation_errors_name_the_field(client, world):
 def test_the_same_code_is_fine_in_another_tenant(client, world):
     StoreFactory(tenant=world.b, code="dup")
     response = client.post(
-        "/api/v1/tenant-a/stores/", {"name": "Mine", "code": "dup"},
-        content_type="application/json", **auth(world.api_key(world.a)),
+        "/api/v1/tenant-a/stores/",
+        {"name": "Mine", "code": "dup"},
+        content_type="application/json",
+        **auth(world.api_key(world.a)),
     )
     assert response.status_code == 201, response.content
 
@@ -97,8 +101,12 @@ def test_an_idempotent_repeat_returns_the_first_response_and_does_nothing_twice(
     key = world.api_key(world.a)
     headers = {**auth(key), "HTTP_IDEMPOTENCY_KEY": "create-north-1"}
     body = {"name": "North", "code": "north"}
-    first = client.post("/api/v1/tenant-a/stores/", body, content_type="application/json", **headers)
-    again = client.post("/api/v1/tenant-a/stores/", body, content_type="application/json", **headers)
+    first = client.post(
+        "/api/v1/tenant-a/stores/", body, content_type="application/json", **headers
+    )
+    again = client.post(
+        "/api/v1/tenant-a/stores/", body, content_type="application/json", **headers
+    )
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert again["Idempotent-Replayed"] == "true"
@@ -110,10 +118,18 @@ def test_an_idempotent_repeat_returns_the_first_response_and_does_nothing_twice(
 def test_the_same_idempotency_key_with_another_body_is_refused(client, world):
     key = world.api_key(world.a)
     headers = {**auth(key), "HTTP_IDEMPOTENCY_KEY": "k-1"}
-    client.post("/api/v1/tenant-a/stores/", {"name": "N", "code": "n1"},
-                content_type="application/json", **headers)
-    response = client.post("/api/v1/tenant-a/stores/", {"name": "N", "code": "n2"},
-                           content_type="application/json", **headers)
+    client.post(
+        "/api/v1/tenant-a/stores/",
+        {"name": "N", "code": "n1"},
+        content_type="application/json",
+        **headers,
+    )
+    response = client.post(
+        "/api/v1/tenant-a/stores/",
+        {"name": "N", "code": "n2"},
+        content_type="application/json",
+        **headers,
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "idempotency_key_reused"
     with tenancy.tenant_context(world.a):
@@ -124,8 +140,11 @@ def test_idempotency_keys_are_per_tenant(client, world):
     body = {"name": "S", "code": "s1"}
     for tenant in (world.a, world.b):
         response = client.post(
-            f"/api/v1/{tenant.slug}/stores/", body, content_type="application/json",
-            HTTP_IDEMPOTENCY_KEY="shared", **auth(world.api_key(tenant)),
+            f"/api/v1/{tenant.slug}/stores/",
+            body,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="shared",
+            **auth(world.api_key(tenant)),
         )
         assert response.status_code == 201
         assert "Idempotent-Replayed" not in response
@@ -134,19 +153,22 @@ def test_idempotency_keys_are_per_tenant(client, world):
 def test_a_failed_request_does_not_burn_its_key(client, world):
     key = world.api_key(world.a)
     headers = {**auth(key), "HTTP_IDEMPOTENCY_KEY": "retry-me"}
-    bad = client.post("/api/v1/tenant-a/stores/", {"name": "x"}, content_type="application/json",
-                      **headers)
+    bad = client.post(
+        "/api/v1/tenant-a/stores/", {"name": "x"}, content_type="application/json", **headers
+    )
     assert bad.status_code == 400  # stored: a repeat of the same bad request gets the same answer
-    again = client.post("/api/v1/tenant-a/stores/", {"name": "x"}, content_type="application/json",
-                        **headers)
+    again = client.post(
+        "/api/v1/tenant-a/stores/", {"name": "x"}, content_type="application/json", **headers
+    )
     assert again.status_code == 400 and again["Idempotent-Replayed"] == "true"
 
 
 def test_staff_sessions_need_the_role_for_writes(client, world):
     client.force_login(world.user(world.a, Role.FRONT_DESK))
     assert client.get("/api/v1/tenant-a/stores/").status_code == 200
-    response = client.post("/api/v1/tenant-a/stores/", {"name": "x", "code": "x"},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/tenant-a/stores/", {"name": "x", "code": "x"}, content_type="application/json"
+    )
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "permission_denied"
 
