@@ -9,6 +9,7 @@ from core.admin_sites import tenant_admin_site
 urlpatterns = [
     path("", core_views.tenant_home, name="tenant_home"),
     path("admin/", tenant_admin_site.urls),
+    path("members/", include("membership.urls")),
     # Reachable from inside the mount so that templates can link to them with {% url %}.
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

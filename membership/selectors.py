@@ -1,0 +1,161 @@
+"""Reads. Every function works in the active tenant (the scoped default managers do it)."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from django.db.models import QuerySet
+
+from core import tenancy
+
+from . import pii
+from .db import ByteOrder
+from .models import (
+    Card,
+    Member,
+    MemberChange,
+    MembershipSettings,
+    RequestStatus,
+    TerminationRequest,
+)
+
+_DIGITS = re.compile(r"\D+")
+
+
+def membership_settings() -> MembershipSettings:
+    """The active tenant's settings, created with the defaults on first use."""
+    found = MembershipSettings.objects.first()
+    if found is not None:
+        return found
+    found, _ = MembershipSettings.objects.get_or_create(tenant=tenancy.current_tenant())
+    return found
+
+
+def normalise_phone(value: str, region: str | None = None) -> str | None:
+    """E.164 form of ``value`` read in the tenant's region, or None when it is not a number."""
+    region = region or tenancy.current_tenant().phone_region
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def members_by_phone(value: str) -> QuerySet[Member]:
+    phone = normalise_phone(value)
+    if phone is None:
+        return Member.objects.none()
+    return Member.objects.filter(phone=phone)
+
+
+def cards_by_number(value: str) -> QuerySet[Card]:
+    number = _DIGITS.sub("", value)
+    if not number:
+        return Card.objects.none()
+    return Card.objects.filter(number=number).select_related("member")
+
+
+def members_by_id_number(value: str) -> QuerySet[Member]:
+    if not pii.normalise_id_number(value):
+        return Member.objects.none()
+    digest = pii.id_digest(tenancy.current_tenant().pk, value)
+    return Member.objects.filter(id_number_digest=digest)
+
+
+def members_by_name_prefix(prefix: str) -> QuerySet[Member]:
+    """Served by the ``member_name_prefix`` index: (tenant, name COLLATE "C", id)."""
+    prefix = prefix.strip()
+    return (
+        Member.objects.alias(name_bytes=ByteOrder("name"))
+        .filter(name_bytes__startswith=prefix)
+        .order_by("name_bytes", "id")
+    )
+
+
+def search_members(query: str, *, limit: int = 20) -> list[Member]:
+    """The front desk's one search box: a card number, phone number, ID number or name prefix.
+
+    Each kind is an exact (or prefix) index lookup; the kinds a query could be are tried in turn
+    and the hits are merged, exact matches first."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    found: dict[int, Member] = {}
+    digits = _DIGITS.sub("", query)
+    looks_numeric = bool(digits) and len(digits) >= len(query.replace(" ", "").replace("-", "")) - 1
+    if looks_numeric:
+        for card in cards_by_number(digits):
+            found.setdefault(card.member_id, card.member)
+        for member in members_by_phone(query):
+            found.setdefault(member.pk, member)
+    if len(pii.normalise_id_number(query)) >= 5:
+        for member in members_by_id_number(query):
+            found.setdefault(member.pk, member)
+    if not looks_numeric and len(found) < limit:
+        for member in members_by_name_prefix(query)[: limit - len(found)]:
+            found.setdefault(member.pk, member)
+    return list(found.values())[:limit]
+
+
+def card_lookup(number: str) -> Card | None:
+    """Any card ever issued under ``number`` (also a blocked one: the caller says so)."""
+    return cards_by_number(number).first()
+
+
+def probable_duplicates(name: str, birthday, *, exclude_pk: int | None = None) -> list[Member]:
+    if not name or not birthday:
+        return []
+    queryset = Member.objects.filter(name=name.strip(), birthday=birthday)
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return list(queryset[:10])
+
+
+def phone_taken(phone: str, *, exclude_pk: int | None = None) -> Member | None:
+    if not phone:
+        return None
+    queryset = Member.objects.filter(phone=phone)
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.first()
+
+
+def id_number_taken(number: str, *, exclude_pk: int | None = None) -> Member | None:
+    if not number:
+        return None
+    queryset = members_by_id_number(number)
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.first()
+
+
+def member_history(member: Member) -> QuerySet[MemberChange]:
+    return MemberChange.objects.filter(member=member).select_related("user")
+
+
+def member_cards(member: Member) -> QuerySet[Card]:
+    return Card.objects.filter(member=member)
+
+
+def pending_terminations() -> QuerySet[TerminationRequest]:
+    return TerminationRequest.objects.filter(status=RequestStatus.PENDING).select_related(
+        "member", "requested_by"
+    )
+
+
+def export_rows(chunk_size: int = 2000):
+    """Every member of the tenant, streamed in primary-key order (keyset pagination)."""
+    last = 0
+    while True:
+        chunk = list(
+            Member.objects.filter(pk__gt=last)
+            .select_related("store", "referrer")
+            .order_by("pk")[:chunk_size]
+        )
+        if not chunk:
+            return
+        yield from chunk
+        last = chunk[-1].pk
