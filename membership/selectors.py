@@ -19,8 +19,10 @@ from .models import (
     RequestStatus,
     TerminationRequest,
 )
+from .validators import luhn_valid
 
 _DIGITS = re.compile(r"\D+")
+_SEPARATORS = re.compile(r"[\s\-]+")
 
 
 def membership_settings() -> MembershipSettings:
@@ -55,7 +57,7 @@ def cards_by_number(value: str) -> QuerySet[Card]:
     number = _DIGITS.sub("", value)
     if not number:
         return Card.objects.none()
-    return Card.objects.filter(number=number).select_related("member")
+    return Card.objects.filter(number=number).select_related("member").order_by()
 
 
 def members_by_id_number(value: str) -> QuerySet[Member]:
@@ -78,26 +80,36 @@ def members_by_name_prefix(prefix: str) -> QuerySet[Member]:
 def search_members(query: str, *, limit: int = 20) -> list[Member]:
     """The front desk's one search box: a card number, phone number, ID number or name prefix.
 
-    Each kind is an exact (or prefix) index lookup; the kinds a query could be are tried in turn
-    and the hits are merged, exact matches first."""
+    The shape of the query decides which exact index lookups run (each one a single index probe):
+    digits passing the card check digit try the card table first, a possible phone number the
+    phone index, something as long as an ID document the digest index; anything else is a name
+    prefix. Exact hits come first."""
     query = (query or "").strip()
     if not query:
         return []
+    compact = _SEPARATORS.sub("", query)
     found: dict[int, Member] = {}
-    digits = _DIGITS.sub("", query)
-    looks_numeric = bool(digits) and len(digits) >= len(query.replace(" ", "").replace("-", "")) - 1
-    if looks_numeric:
-        for card in cards_by_number(digits):
-            found.setdefault(card.member_id, card.member)
-        for member in members_by_phone(query):
+    if compact.isdigit():
+        if luhn_valid(compact):
+            for card in cards_by_number(compact):
+                found.setdefault(card.member_id, card.member)
+        if not found:
+            for member in members_by_phone(query).order_by():
+                found.setdefault(member.pk, member)
+    if not found and _could_be_id_number(compact):
+        for member in members_by_id_number(compact).order_by():
             found.setdefault(member.pk, member)
-    if len(pii.normalise_id_number(query)) >= 5:
-        for member in members_by_id_number(query):
-            found.setdefault(member.pk, member)
-    if not looks_numeric and len(found) < limit:
-        for member in members_by_name_prefix(query)[: limit - len(found)]:
+    if not found and not compact.isdigit():
+        for member in members_by_name_prefix(query)[:limit]:
             found.setdefault(member.pk, member)
     return list(found.values())[:limit]
+
+
+def _could_be_id_number(compact: str) -> bool:
+    """Resident IDs have 15 or 18 characters; passports and others mix letters and digits."""
+    if compact.isdigit() or compact[:-1].isdigit():
+        return len(compact) in (15, 18)
+    return len(compact) >= 5 and compact.isalnum() and any(c.isdigit() for c in compact)
 
 
 def card_lookup(number: str) -> Card | None:
@@ -146,16 +158,6 @@ def pending_terminations() -> QuerySet[TerminationRequest]:
     )
 
 
-def export_rows(chunk_size: int = 2000):
-    """Every member of the tenant, streamed in primary-key order (keyset pagination)."""
-    last = 0
-    while True:
-        chunk = list(
-            Member.objects.filter(pk__gt=last)
-            .select_related("store", "referrer")
-            .order_by("pk")[:chunk_size]
-        )
-        if not chunk:
-            return
-        yield from chunk
-        last = chunk[-1].pk
+def export_chunk(*, after: int = 0, size: int = 2000) -> list[Member]:
+    """The next ``size`` members after primary key ``after`` (keyset pagination for exports)."""
+    return list(Member.objects.filter(pk__gt=after).select_related("store").order_by("pk")[:size])
