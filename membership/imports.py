@@ -10,6 +10,7 @@ import datetime
 import io
 import re
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import Store
@@ -120,6 +121,7 @@ def _form_data(values: dict) -> dict:
     if store_code:
         store = Store.objects.filter(code=store_code).first()
         data["store"] = store.pk if store else "-1"
+    data["joined_on"] = data.get("joined_on") or timezone.localdate().isoformat()
     data["confirm_duplicate"] = data.get("confirm_duplicate", "").lower() in ("1", "yes", "y", "是")
     return data
 
