@@ -9,7 +9,7 @@ from core.forms import TenantModelForm
 from core.models import Store
 
 from . import selectors
-from .models import OPTIONAL_FIELDS, IdType, Member, MembershipSettings, TerminationSource
+from .models import OPTIONAL_FIELDS, Gender, IdType, Member, MembershipSettings, TerminationSource
 from .validators import validate_id_number
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -83,6 +83,7 @@ class MemberForm(TenantModelForm):
             referrer = self.instance.referrer
             self.initial["referrer"] = referrer.card_number or str(referrer.phone)
         self.fields["id_type"].initial = IdType.RESIDENT
+        self.fields["gender"].choices = [("", "—"), *Gender.choices]
         if not self.is_bound and not self.instance.pk:
             self.initial.setdefault("joined_on", timezone.localdate())
         if self.instance.pk:

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from core.models import Store, TenantOwnedModel
@@ -100,7 +101,7 @@ class CardCounter(TenantOwnedModel):
 
 
 class Member(TenantOwnedModel):
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices, blank=True)
     phone = PhoneNumberField(_("phone"), blank=True)
     id_type = models.CharField(_("ID type"), max_length=10, choices=IdType.choices, blank=True)
@@ -250,6 +251,21 @@ class MemberChange(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+    @property
+    def field_label(self) -> str:
+        special = {
+            "registered": _("registered"),
+            "card": _("card"),
+            "id_number": _("ID number"),
+            "termination": _("termination"),
+        }
+        if self.field in special:
+            return special[self.field]
+        try:
+            return Member._meta.get_field(self.field).verbose_name
+        except Exception:  # a field since removed: show its name
+            return self.field
 
 
 class TerminationSource(models.TextChoices):

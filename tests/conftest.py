@@ -105,7 +105,7 @@ def client_a(client, world):
     return client
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium: a test tool's own browser download does not work on our machines."""
     return {
