@@ -105,7 +105,7 @@ def client_a(client, world):
     return client
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium: a test tool's own browser download does not work on our machines."""
     return {
@@ -121,3 +121,9 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A browser at a counter in China: Chinese first."""
+    return {**browser_context_args, "locale": "zh-CN"}
