@@ -1,16 +1,21 @@
 """The API mount: everything here is served at /api/v1/<tenant>/ (see core.middleware)."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from core.api.stores import StoreViewSet
 from membership.api import MemberViewSet
+from tiers.api import MemberTierView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("stores", StoreViewSet, basename="store")
 router.register("members", MemberViewSet, basename="member")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("members/<int:member_id>/tier/", MemberTierView.as_view(), name="member-tier"),
+    *router.urls,
+]
 
 handler404 = "core.errors.not_found"
 handler500 = "core.errors.server_error"

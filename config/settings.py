@@ -156,7 +156,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Hourly, so that each tenant's settlement starts soon after midnight in its own time zone;
+    # the task acts only on a cycle's first day and claims the cycle (runs once per cycle).
+    "tiers-settle-cycle": {
+        "task": "core.tasks.fan_out",
+        "schedule": 3600.0,
+        "args": ("tiers.tasks.settle_cycle", "hour"),
+    },
+}
 
 # --- API ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -10,6 +10,13 @@ DEFAULTS = {
             "phone number and the initial password %(password)s, and change it at first sign-in."
         ),
     ),
+    "tier_change": (
+        lambda: _("Your %(tenant)s membership tier"),
+        lambda: _(
+            "Dear %(name)s, your membership tier at %(tenant)s changes from %(from_tier)s to "
+            "%(to_tier)s on %(effective_on)s."
+        ),
+    ),
 }
 
 

@@ -1,0 +1,257 @@
+"""Writes. Each ``do_*`` is atomic and returns what it changed or created."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from core import tenancy
+from membership.actions import do_change_status, do_update_member
+from membership.models import Member, MemberStatus
+from notifications.actions import do_enqueue_message
+
+from . import cycles, recalc
+from .models import (
+    PaidPlan,
+    Tier,
+    TierChange,
+    TierGrant,
+    TierPurchase,
+    TierPurchaseStatus,
+    UpgradeTiming,
+)
+from .rules import add_months
+
+
+def _today() -> datetime.date:
+    return tenancy.current_tenant().local_now().date()
+
+
+def _tier_name(tier: Tier | None, language: str) -> str:
+    if tier is None:
+        return ""
+    with translation.override(language):
+        return tier.name
+
+
+def notify_changes(change_ids: list[int]) -> int:
+    """One "tier_change" outbox message per change (members without an address get none)."""
+    tenant = tenancy.current_tenant()
+    changes = TierChange.objects.filter(pk__in=change_ids).select_related("from_tier", "to_tier")
+    members = {
+        m.pk: m
+        for m in Member.objects.filter(pk__in=[c.member_id for c in changes]).only(
+            "pk", "name", "phone", "email"
+        )
+    }
+    written = 0
+    for change in changes:
+        member = members[change.member_id]
+        if member.phone:
+            channel, recipient = "sms", str(member.phone)
+        elif member.email:
+            channel, recipient = "email", member.email
+        else:
+            continue
+        language = tenant.default_language
+        do_enqueue_message(
+            template="tier_change",
+            channel=channel,
+            recipient=recipient,
+            context={
+                "tenant": tenant.name,
+                "name": member.name,
+                "from_tier": _tier_name(change.from_tier, language),
+                "to_tier": _tier_name(change.to_tier, language),
+                "effective_on": change.effective_on.isoformat(),
+            },
+            dedupe_key=f"tier_change:{change.pk}",
+            member_id=member.pk,
+            language=language,
+        )
+        written += 1
+    return written
+
+
+def do_recalculate_member(member_id: int, *, on: datetime.date | None = None) -> recalc.Outcome:
+    """The on-demand check after a purchase: upgrades only, and only when the tenant's upgrades
+    take effect at once (downgrades wait for the cycle end)."""
+    settings = recalc.tier_settings()
+    if settings.upgrade_timing != UpgradeTiming.IMMEDIATE:
+        return recalc.Outcome(0, 0, 0, [])
+    day = on or _today()
+    plan = recalc.Plan(
+        as_of=day,
+        effective_on=day,
+        allow_up=True,
+        allow_down=False,
+        cycle=cycles.cycle_label(day, settings.cycle),
+        member_id=member_id,
+    )
+    return recalc.recalculate(plan)
+
+
+def do_run_cycle(boundary: datetime.date) -> recalc.Outcome:
+    """The settlement at the start of a cycle: evaluate the cycle that just ended (its last
+    day), apply upgrades and downgrades (retention counted) from ``boundary``."""
+    settings = recalc.tier_settings()
+    ended = boundary - datetime.timedelta(days=1)
+    plan = recalc.Plan(
+        as_of=ended,
+        effective_on=boundary,
+        cycle=cycles.cycle_label(ended, settings.cycle),
+        rules_on=boundary,
+    )
+    return recalc.recalculate(plan)
+
+
+@transaction.atomic
+def do_grant_tier(
+    member: Member,
+    tier: Tier,
+    *,
+    reason: str,
+    approved_by,
+    starts_on: datetime.date | None = None,
+    ends_on: datetime.date | None = None,
+    until_revoked: bool = False,
+) -> TierGrant:
+    """Record a manager's grant. It needs an end date or an explicit "until revoked"; it takes
+    effect through the tier's "manager's grant" rule, at once when upgrades are immediate."""
+    if not reason.strip():
+        raise ValidationError(_("Give a reason for the grant."))
+    if (ends_on is None) == (not until_revoked) or (ends_on is not None and until_revoked):
+        raise ValidationError(_('A grant needs either an end date or "until revoked", not both.'))
+    starts_on = starts_on or _today()
+    if ends_on is not None and ends_on <= starts_on:
+        raise ValidationError(_("The grant must end after it starts."))
+    grant = TierGrant.objects.create(
+        member=member,
+        tier=tier,
+        reason=reason.strip(),
+        approved_by=approved_by,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        until_revoked=until_revoked,
+    )
+    if starts_on <= _today():
+        do_recalculate_member(member.pk)
+    return grant
+
+
+@transaction.atomic
+def do_revoke_grant(grant: TierGrant) -> TierGrant:
+    """Revoke a grant; the member keeps the tier until the cycle end decides (downgrade rule)."""
+    grant = TierGrant.objects.select_for_update().get(pk=grant.pk)
+    if grant.revoked_at is None:
+        grant.revoked_at = timezone.now()
+        grant.save(update_fields=["revoked_at"])
+    return grant
+
+
+@transaction.atomic
+def do_buy_plan(member: Member, plan: PaidPlan) -> TierPurchase:
+    """Order a paid plan; it qualifies only once paid (``do_activate_plan``)."""
+    if not plan.is_active:
+        raise ValidationError(_("This plan is not on sale."))
+    return TierPurchase.objects.create(member=member, plan=plan)
+
+
+@transaction.atomic
+def do_activate_plan(purchase: TierPurchase, *, paid: Decimal) -> TierPurchase:
+    """Payment received: the plan runs from today for its term."""
+    purchase = TierPurchase.objects.select_for_update().select_related("plan").get(pk=purchase.pk)
+    if purchase.status != TierPurchaseStatus.PENDING:
+        raise ValidationError(_("This plan purchase is not awaiting payment."))
+    if paid < purchase.plan.fee:
+        raise ValidationError(
+            _("The plan costs %(fee)s; %(paid)s was paid.")
+            % {"fee": purchase.plan.fee, "paid": paid}
+        )
+    today = _today()
+    purchase.status = TierPurchaseStatus.ACTIVE
+    purchase.amount_paid = paid
+    purchase.paid_at = timezone.now()
+    purchase.starts_on = today
+    purchase.ends_on = add_months(today, purchase.plan.term_months)
+    purchase.save()
+    do_recalculate_member(purchase.member_id)
+    return purchase
+
+
+def current_tier(member: Member) -> Tier:
+    from .selectors import tier_of
+
+    return tier_of(member)
+
+
+def renewal_price(tier: Tier) -> Decimal:
+    price = tier.renewal_price or Decimal("0.00")
+    if tier.renewal_discount is not None:
+        price = (price * tier.renewal_discount).quantize(Decimal("0.01"))
+    return price
+
+
+@transaction.atomic
+def do_renew(member: Member, *, actor, paid: Decimal) -> Member:
+    """Renew the membership at the member's tier: the tier's price (times its discount) is due;
+    validity runs on from the current end (or from today if it already lapsed). A lapsed
+    (expired) membership becomes active again."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    tier = current_tier(member)
+    price = renewal_price(tier)
+    if paid < price:
+        raise ValidationError(
+            _("Renewal at %(tier)s costs %(price)s; %(paid)s was paid.")
+            % {"tier": tier.name, "price": price, "paid": paid}
+        )
+    if member.status == MemberStatus.TERMINATED:
+        raise ValidationError(_("A terminated membership cannot be renewed."))
+    today = _today()
+    if tier.validity_months is None:
+        new_end = None
+    else:
+        base = member.valid_until if member.valid_until and member.valid_until >= today else today
+        new_end = add_months(base, tier.validity_months)
+    member = do_update_member(member, data={"valid_until": new_end}, actor=actor)
+    if member.status == MemberStatus.EXPIRED:
+        member = do_change_status(
+            member, MemberStatus.ACTIVE, actor=actor, reason=_("Membership renewed")
+        )
+    return member
+
+
+def do_lapse_expired(*, actor=None, on: datetime.date | None = None) -> int:
+    """Memberships whose validity ended before ``on`` become expired (membership's status
+    action, one per lapsed member; the points consequence is points' setting)."""
+    day = on or _today()
+    lapsed = list(
+        Member.objects.filter(status=MemberStatus.ACTIVE, valid_until__lt=day).values_list(
+            "pk", flat=True
+        )
+    )
+    for member_id in lapsed:
+        do_change_status(
+            Member(pk=member_id, tenant=tenancy.current_tenant()),
+            MemberStatus.EXPIRED,
+            actor=actor,
+            reason=_("Membership not renewed"),
+        )
+    return len(lapsed)
+
+
+# The text of notifications' default "tier_change" template, named here so that the tiers
+# catalogue (which makemessages builds from this app) carries its Chinese translation.
+TIER_CHANGE_TEXTS = (
+    gettext_noop("Your %(tenant)s membership tier"),
+    gettext_noop(
+        "Dear %(name)s, your membership tier at %(tenant)s changes from %(from_tier)s to "
+        "%(to_tier)s on %(effective_on)s."
+    ),
+)
