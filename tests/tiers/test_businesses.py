@@ -158,5 +158,6 @@ def test_the_amber_chain(amber):
     assert single.valid_until == D(2029, 3, 10)
     vip = selectors.effective_benefits(single)
     assert (vip.price_factor, vip.excluded_categories) == (Decimal("0.86"), ["special_price"])
-    change = selectors.progress(single)
-    assert change["why"][0].rule.kind == "single_purchase"
+    why = selectors.progress(single, on=D(2027, 3, 10))["why"]
+    assert why[0].rule.kind == "single_purchase"
+    assert [p.amount_paid for p in why[0].purchases] == [Decimal("5000.00")]
