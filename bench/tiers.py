@@ -2,6 +2,7 @@
 
     # 1. a separate database (bench_tiers), migrated and bulk-loaded with generate_series
     python bench/tiers.py load --members 1000000 --purchases 5000000
+    # (after a change of the tiers migrations: python bench/tiers.py ladder)
     # 2. the set-based recalculation (few changes, most change), the plain one-statement SQL
     #    reference, and the Python-loop baseline on a sample, extrapolated
     python bench/tiers.py run --runs 3 --sample 2000
@@ -102,6 +103,17 @@ def load(args):
         f"loaded {args.members} members, {args.purchases} purchases in "
         f"{time.perf_counter() - started:.0f} s"
     )
+    _ladder()
+
+
+def ladder(args):
+    """Recreate the tiers tables (the current migrations) and the ladder, keeping the members
+    and purchases."""
+    _setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "tiers", "zero", verbosity=0)
+    call_command("migrate", verbosity=0)
     _ladder()
 
 
@@ -232,11 +244,12 @@ def main():
     p_load = sub.add_parser("load")
     p_load.add_argument("--members", type=int, default=1_000_000)
     p_load.add_argument("--purchases", type=int, default=5_000_000)
+    sub.add_parser("ladder")
     p_run = sub.add_parser("run")
     p_run.add_argument("--runs", type=int, default=3)
     p_run.add_argument("--sample", type=int, default=2000)
     args = parser.parse_args()
-    {"load": load, "run": run}[args.command](args)
+    {"load": load, "ladder": ladder, "run": run}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -185,7 +185,7 @@ def do_activate_plan(purchase: TierPurchase, *, paid: Decimal) -> TierPurchase:
     return purchase
 
 
-def current_tier(member: Member) -> Tier:
+def current_tier(member: Member) -> Tier | None:
     from .selectors import tier_of
 
     return tier_of(member)
@@ -205,6 +205,8 @@ def do_renew(member: Member, *, actor, paid: Decimal) -> Member:
     (expired) membership becomes active again."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     tier = current_tier(member)
+    if tier is None:
+        raise ValidationError(_("The tier ladder has no entry tier yet; renewal needs one."))
     price = renewal_price(tier)
     if paid < price:
         raise ValidationError(

@@ -300,12 +300,19 @@ class MemberTier(TenantOwnedModel):
     """The member's current tier. ``missed_cycles`` counts settlement cycles in a row at which
     the member did not qualify for it (for retention)."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
-    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    # Foreign keys without their own index: the tenant-led unique constraint and index below
+    # serve every lookup, and fewer indexes keep the bulk upsert of a settlement cheap.
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+", db_index=False)
     since = models.DateField(_("since"))
     missed_cycles = models.PositiveSmallIntegerField(_("cycles without qualifying"), default=0)
     rule = models.ForeignKey(
-        TierRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        TierRule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
@@ -322,13 +329,19 @@ class MemberTier(TenantOwnedModel):
 
 
 class TierChange(TenantOwnedModel):
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    # As in MemberTier: the tenant-led index serves lookups; no index per foreign key.
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
     from_tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
-    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+", db_index=False)
     rule = models.ForeignKey(
-        TierRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        TierRule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     effective_on = models.DateField(_("effective on"))

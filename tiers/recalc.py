@@ -147,6 +147,16 @@ def decisions_sql(plan: Plan, *, proposed: dict | None = None) -> tuple[str, dic
         rule_cases.append(f"WHEN {matched} THEN {deciding}")
 
     only_member = "AND member_id = %(member)s" if plan.member_id else ""
+    # When every rule over purchases has a window, read only from the earliest window start.
+    purchase_starts = [start for _agg, start in purchase_cols]
+    purchase_floor = ""
+    if purchase_starts and None not in purchase_starts:
+        params["purchase_floor"] = local_start(min(purchase_starts))
+        purchase_floor = "AND occurred_at >= %(purchase_floor)s"
+    entry_floor = ""
+    if entry_cols and None not in entry_cols:
+        params["entry_floor"] = min(entry_cols)
+        entry_floor = "AND effective_on >= %(entry_floor)s"
     ctes = [
         f"""m AS (
             SELECT id AS member_id FROM membership_member
@@ -158,7 +168,8 @@ def decisions_sql(plan: Plan, *, proposed: dict | None = None) -> tuple[str, dic
     if purchase_cols:
         ctes.append(f"""p AS (
             SELECT member_id, {", ".join(purchase_exprs)} FROM points_purchase
-            WHERE tenant_id = %(tenant)s AND occurred_at < %(end_at)s {only_member}
+            WHERE tenant_id = %(tenant)s AND occurred_at < %(end_at)s {purchase_floor}
+            {only_member}
             GROUP BY member_id
         )""")
         joins.append("LEFT JOIN p ON p.member_id = m.member_id")
@@ -166,6 +177,7 @@ def decisions_sql(plan: Plan, *, proposed: dict | None = None) -> tuple[str, dic
         ctes.append(f"""e AS (
             SELECT member_id, {", ".join(entry_exprs)} FROM points_ledgerentry
             WHERE tenant_id = %(tenant)s AND kind = 'earn' AND effective_on <= %(as_of)s
+            {entry_floor}
             {only_member}
             GROUP BY member_id
         )""")

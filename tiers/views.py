@@ -35,6 +35,7 @@ def ladder(request):
 
 
 def _member_context(member):
+    tier = selectors.tier_of(member)
     return {
         "member": member,
         "progress": selectors.progress(member),
@@ -42,9 +43,7 @@ def _member_context(member):
         "history": TierChange.objects.filter(member_id=member.pk).select_related(
             "from_tier", "to_tier", "rule"
         )[:20],
-        "renewal_price": actions.renewal_price(selectors.tier_of(member))
-        if selectors.tier_of(member)
-        else None,
+        "renewal_price": actions.renewal_price(tier) if tier else None,
     }
 
 
