@@ -5,12 +5,16 @@ from rest_framework.routers import DefaultRouter
 
 from core.api.stores import StoreViewSet
 from membership.api import MemberViewSet
+from points.api import PointsViewSet, PurchaseViewSet, RedemptionViewSet
 from tiers.api import MemberTierView
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("stores", StoreViewSet, basename="store")
 router.register("members", MemberViewSet, basename="member")
+router.register("purchases", PurchaseViewSet, basename="purchase")
+router.register("redemptions", RedemptionViewSet, basename="redemption")
+router.register("points", PointsViewSet, basename="points")
 
 urlpatterns = [
     path("members/<int:member_id>/tier/", MemberTierView.as_view(), name="member-tier"),

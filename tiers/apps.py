@@ -8,7 +8,12 @@ class TiersConfig(AppConfig):
 
     def ready(self):
         from membership.panels import register_panel
+        from points.benefits import register_benefits_provider
+        from points.signals import purchase_recorded
 
+        from .hooks import check_after_purchase, points_benefits
         from .views import panel_context
 
         register_panel("tiers", "tiers/_member_panel.html", panel_context, order=10)
+        register_benefits_provider(points_benefits)
+        purchase_recorded.connect(check_after_purchase, dispatch_uid="tiers.check_after_purchase")

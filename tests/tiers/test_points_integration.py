@@ -1,0 +1,55 @@
+"""Tiers wired into points: the VIP price and multiplier at the counter, and the upgrade after a
+qualifying purchase when upgrades are immediate (amber chain)."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from tests.points.helpers import buy as record_purchase
+from tests.points.helpers import configure
+from tests.tiers.helpers import benefit, ladder, member, settings
+from tiers import selectors
+
+D = datetime.date
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def amber(in_a):
+    settings(upgrade_timing="immediate")
+    configure(currency_per_point=Decimal("10"), excluded_categories=["special_price"])
+    tiers = ladder(
+        ("member", []),
+        (
+            "vip",
+            [
+                dict(kind="single_purchase", amount=5000),
+                dict(kind="spend", amount=5000),
+            ],
+            {"validity_months": 24},
+        ),
+    )
+    benefit(tiers["vip"], "discount", "0.86", excluded=["special_price"])
+    benefit(tiers["vip"], "points_multiplier", "2")
+    return tiers
+
+
+def test_a_qualifying_purchase_upgrades_at_once_and_the_vip_price_follows(
+    amber, django_capture_on_commit_callbacks
+):
+    m = member()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = record_purchase(m, Decimal("5000"))
+    assert first.discount_amount == Decimal("0")  # not yet VIP when it was quoted
+    assert selectors.tier_of(m).code == "vip"
+    second = record_purchase(m, (Decimal("1000"), "jewellery"), (Decimal("500"), "special_price"))
+    assert second.discount_amount == Decimal("140.00")  # 14% off the jewellery only
+    assert second.points_earned == 172  # 860 paid / 10 = 86, doubled
+
+
+def test_a_purchase_below_the_threshold_changes_nothing(amber, django_capture_on_commit_callbacks):
+    m = member()
+    with django_capture_on_commit_callbacks(execute=True):
+        record_purchase(m, Decimal("4999"))
+    assert selectors.tier_of(m).code == "member"
