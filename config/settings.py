@@ -201,3 +201,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# Keep a worker's database connections open between tasks (Celery's Django fixup would close
+# them after every task); config/celery.py closes only the ones that are too old or broken,
+# as Django does between requests (CONN_MAX_AGE, CONN_HEALTH_CHECKS).
+CELERY_DB_REUSE_MAX = 1_000_000
