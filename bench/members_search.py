@@ -232,6 +232,28 @@ def cmd_http(args):
                 p50 = statistics.median(v[0] for v in values)
                 p95 = statistics.median(v[1] for v in values)
                 print(f"http    | {label} | {kind:5} | p50 {p50:6.2f} ms | p95 {p95:6.2f} ms")
+        # Baselines in the same run: the cost of a request that does everything but search
+        # (session, user, tenant, role; an empty query) and of the bare health check.
+        name, value = _sign_in_cookie(big)
+        for label, path in [
+            ("floor: signed-in empty search", f"/t/{big.slug}/members/search.json?q="),
+            ("floor: /healthz", "/healthz"),
+        ]:
+            runs = []
+            for _run in range(args.runs):
+                samples = []
+                for _ in range(args.n):
+                    request = urllib.request.Request(
+                        f"http://127.0.0.1:{port}{path}", headers={"Cookie": f"{name}={value}"}
+                    )
+                    started = time.perf_counter()
+                    with urllib.request.urlopen(request) as response:
+                        response.read()
+                    samples.append((time.perf_counter() - started) * 1000)
+                runs.append(_percentiles(samples))
+            p50 = statistics.median(v[0] for v in runs)
+            p95 = statistics.median(v[1] for v in runs)
+            print(f"http    | {label} | p50 {p50:6.2f} ms | p95 {p95:6.2f} ms")
     finally:
         server.terminate()
         server.wait()
