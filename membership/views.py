@@ -39,8 +39,6 @@ def member_search(request):
     results = None
     if form.is_valid() and form.cleaned_data["q"]:
         results = selectors.search_members(form.cleaned_data["q"], limit=50)
-        if len(results) == 1 and request.GET.get("go"):
-            return redirect("membership:detail", pk=results[0].pk)
     return render(request, "membership/search.html", {"form": form, "results": results})
 
 
@@ -48,6 +46,7 @@ def member_search(request):
 def member_search_json(request):
     query = request.GET.get("q", "")[:60]
     results = selectors.search_members(query, limit=20) if query.strip() else []
+    members_url = reverse("membership:search")  # detail pages are <members_url><id>/
     return JsonResponse(
         {
             "results": [
@@ -57,7 +56,7 @@ def member_search_json(request):
                     "phone": str(m.phone) if m.phone else "",
                     "card_number": m.card_number,
                     "status": m.get_status_display(),
-                    "url": reverse("membership:detail", args=[m.pk]),
+                    "url": f"{members_url}{m.pk}/",
                 }
                 for m in results
             ]
