@@ -278,3 +278,29 @@ def test_export_streams_csv_and_xlsx_with_masked_ids(client, world):
 
 def test_reverse_inside_the_mount_needs_no_slug():
     assert reverse("membership:search", urlconf="config.tenant_urls") == "/members/"
+
+
+def test_a_manager_chooses_required_fields_in_the_tenant_admin(client, world):
+    from membership.models import MembershipSettings
+
+    login(client, world, "manager")
+    page = client.get("/t/tenant-a/admin/membership/membershipsettings/add/")
+    assert page.status_code == 200
+    response = client.post(
+        "/t/tenant-a/admin/membership/membershipsettings/add/",
+        {
+            "card_prefix": "66",
+            "card_digits": "7",
+            "required_fields": ["email", "birthday"],
+            "validity_months": "24",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenancy.tenant_context(world.a):
+        saved = MembershipSettings.objects.get()
+    assert (saved.card_prefix, saved.required_fields) == ("66", ["email", "birthday"])
+    bad = client.post(
+        f"/t/tenant-a/admin/membership/membershipsettings/{saved.pk}/change/",
+        {"card_prefix": "AB", "card_digits": "7"},
+    )
+    assert bad.status_code == 200 and "card_prefix" in bad.context["adminform"].form.errors
