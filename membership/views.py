@@ -39,6 +39,8 @@ def member_search(request):
     results = None
     if form.is_valid() and form.cleaned_data["q"]:
         results = selectors.search_members(form.cleaned_data["q"], limit=50)
+        for member in results:
+            member.card_note = _card_note(member)
     return render(request, "membership/search.html", {"form": form, "results": results})
 
 
@@ -57,11 +59,22 @@ def member_search_json(request):
                     "card_number": m.card_number,
                     "status": m.get_status_display(),
                     "url": f"{members_url}{m.pk}/",
+                    "note": _card_note(m),
                 }
                 for m in results
             ]
         }
     )
+
+
+def _card_note(member) -> str:
+    card = getattr(member, "matched_card", None)
+    if card is None:
+        return ""
+    return _("Card %(card)s is %(status)s.") % {
+        "card": card.number,
+        "status": card.get_status_display(),
+    }
 
 
 @tenant_view("members.edit")

@@ -304,3 +304,20 @@ def test_a_manager_chooses_required_fields_in_the_tenant_admin(client, world):
         {"card_prefix": "AB", "card_digits": "7"},
     )
     assert bad.status_code == 200 and "card_prefix" in bad.context["adminform"].form.errors
+
+
+def test_searching_an_old_card_number_finds_the_member_and_says_the_card_is_blocked(client, world):
+    with tenancy.tenant_context(world.a):
+        member = actions.do_register_member(
+            data={"name": "李雷", "phone": "+8613900000001"}, actor=None
+        )
+        old = member.card_number
+        actions.do_report_lost_card(member, actor=None)
+        actions.do_reissue_card(member, actor=None)
+    login(client, world)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = client.get(url(world.a, "membership:search_json"), {"q": old}).json()
+    assert [r["id"] for r in data["results"]] == [member.pk]
+    assert data["results"][0]["note"] == f"Card {old} is Reported lost."
+    page = client.get(url(world.a, "membership:search"), {"q": old}).content.decode()
+    assert f"Card {old} is Reported lost." in page
