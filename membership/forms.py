@@ -132,6 +132,13 @@ class MemberForm(TenantModelForm):
                     data["id_number"] = validate_id_number(id_type, number)
                 except ValidationError as error:
                     self.add_error("id_number", error)
+        if (
+            self.instance.pk
+            and self.instance.id_number_digest
+            and not number
+            and id_type != self.instance.id_type
+        ):
+            self.add_error("id_number", _("Enter the ID number again to change its type."))
         exclude = self.instance.pk
         phone = data.get("phone")
         if phone and selectors.phone_taken(phone, exclude_pk=exclude):

@@ -321,3 +321,29 @@ def test_searching_an_old_card_number_finds_the_member_and_says_the_card_is_bloc
     assert data["results"][0]["note"] == f"Card {old} is Reported lost."
     page = client.get(url(world.a, "membership:search"), {"q": old}).content.decode()
     assert f"Card {old} is Reported lost." in page
+
+
+def test_changing_the_id_type_needs_the_number_again(client, world):
+    with tenancy.tenant_context(world.a):
+        member = actions.do_register_member(
+            data={
+                "name": "李雷",
+                "phone": "+8613900000001",
+                "id_type": "resident",
+                "id_number": resident_id(),
+            },
+            actor=None,
+        )
+    login(client, world)
+    response = client.post(
+        url(world.a, "membership:edit", member.pk),
+        {
+            "name": "李雷",
+            "phone": "13900000001",
+            "id_type": "passport",
+            "id_number": "",
+            "joined_on": member.joined_on.isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "id_number" in response.context["form"].errors
