@@ -3,10 +3,12 @@
 from rest_framework.routers import DefaultRouter
 
 from core.api.stores import StoreViewSet
+from membership.api import MemberViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("stores", StoreViewSet, basename="store")
+router.register("members", MemberViewSet, basename="member")
 
 urlpatterns = router.urls
 

@@ -201,7 +201,26 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+<<<<<<< HEAD
 # Keep a worker's database connections open between tasks (Celery's Django fixup would close
 # them after every task); config/celery.py closes only the ones that are too old or broken,
 # as Django does between requests (CONN_MAX_AGE, CONN_HEALTH_CHECKS).
 CELERY_DB_REUSE_MAX = 1_000_000
+=======
+
+
+# --- Personal data at rest (see docs/members.md) -------------------------------------------------
+# PII_ENCRYPTION_KEYS: comma-separated Fernet keys, newest first (all decrypt, the first
+# encrypts). PII_HMAC_KEY: the key of the ID-number lookup digests. The development defaults are
+# derived from SECRET_KEY; set both in production and keep them out of the database backups.
+def _derived_key(purpose: str) -> str:
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[_derived_key("pii-encryption")])
+PII_HMAC_KEY = env.str("PII_HMAC_KEY", default=_derived_key("pii-lookup"))
+>>>>>>> refs/heads/members

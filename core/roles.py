@@ -28,6 +28,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "members.reveal_pii": MANAGERS,
     "members.approve": MANAGERS,
     "members.import": MANAGERS,
+    "members.export": MANAGERS,
     "points.post": frozenset({Role.OWNER, Role.MANAGER, Role.FRONT_DESK}),
     "points.approve": MANAGERS,
     "tiers.manage": MANAGERS,

@@ -1,0 +1,431 @@
+"""Writes. Each ``do_*`` is atomic and returns the model object it changed or created."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import tenancy
+from notifications.actions import do_enqueue_message
+
+from . import pii, selectors
+from .models import (
+    STATUS_TRANSITIONS,
+    Card,
+    CardCounter,
+    CardStatus,
+    ImportStatus,
+    Member,
+    MemberChange,
+    MemberCredential,
+    MemberImport,
+    MemberStatus,
+    PiiAccessLog,
+    RequestStatus,
+    TerminationRequest,
+    TerminationSource,
+)
+from .validators import luhn_check_digit
+
+# Fields copied from validated input onto a Member (the ID number has its own path).
+PROFILE_FIELDS = (
+    "name",
+    "gender",
+    "phone",
+    "email",
+    "birthday",
+    "wedding_anniversary",
+    "employer",
+    "address",
+    "notes",
+    "store",
+    "referrer",
+    "joined_on",
+    "valid_until",
+)
+PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read out over the phone
+
+
+class InvalidTransition(ValidationError):
+    pass
+
+
+def _actor(actor) -> tuple[object | None, str]:
+    """(user or None, a label) for whoever acts: a staff user, an API key, or the system."""
+    if actor is None:
+        return None, "system"
+    if getattr(actor, "api_key", None) is not None:
+        return None, str(actor)
+    if getattr(actor, "is_authenticated", False):
+        return actor, actor.get_username()
+    return None, str(actor)
+
+
+def _record(member: Member, actor, field: str, old, new, note: str = "") -> MemberChange:
+    user, label = _actor(actor)
+    return MemberChange.objects.create(
+        member=member,
+        user=user,
+        actor=label,
+        field=field,
+        old_value=_display(old),
+        new_value=_display(new),
+        note=note,
+    )
+
+
+def _comparable(value):
+    """Equal for values a form and the database spell differently (None and "", a phone number
+    object and its E.164 text, a related row and its primary key)."""
+    if value is None:
+        return ""
+    if isinstance(value, models.Model):
+        return (type(value).__name__, value.pk)
+    return str(value)
+
+
+def _display(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Member):
+        return f"{value.name} #{value.pk}"
+    return str(value)
+
+
+# --- cards ------------------------------------------------------------------------------------
+
+
+def do_next_card_number() -> str:
+    """The next card number of the active tenant: prefix + zero-padded sequence + Luhn digit.
+
+    The sequence is a counter row incremented under a row lock in the caller's transaction, so
+    two desks registering at once wait for each other instead of taking the same number, and a
+    number is never handed out again (the unique constraint on Card.number backs this up)."""
+    settings = selectors.membership_settings()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                CardCounter.objects.get_or_create(tenant=tenancy.current_tenant())
+        except IntegrityError:
+            pass  # created by a concurrent first registration
+        counter = CardCounter.objects.select_for_update().get()
+        counter.last_value += 1
+        counter.save(update_fields=["last_value"])
+    body = f"{settings.card_prefix}{counter.last_value:0{settings.card_digits}d}"
+    return body + luhn_check_digit(body)
+
+
+@transaction.atomic
+def do_issue_card(member: Member, *, actor, reason: str = "") -> Card:
+    card = Card.objects.create(member=member, number=do_next_card_number())
+    old = member.card_number
+    member.card_number = card.number
+    member.save(update_fields=["card_number"])
+    _record(member, actor, "card", old, card.number, reason)
+    return card
+
+
+@transaction.atomic
+def do_report_lost_card(member: Member, *, actor, reason: str = "") -> Card | None:
+    """Block the member's active card as lost. Returns it (None when there was none)."""
+    card = Card.objects.select_for_update().filter(member=member, status=CardStatus.ACTIVE).first()
+    if card is None:
+        return None
+    card.status = CardStatus.LOST
+    card.blocked_at = timezone.now()
+    card.reason = reason or _("Reported lost")
+    card.save(update_fields=["status", "blocked_at", "reason"])
+    member.card_number = ""
+    member.save(update_fields=["card_number"])
+    _record(
+        member,
+        actor,
+        "card",
+        card.number,
+        "",
+        _("Card reported lost: %(reason)s") % {"reason": card.reason},
+    )
+    return card
+
+
+@transaction.atomic
+def do_reissue_card(member: Member, *, actor, reason: str = "") -> Card:
+    """Block whatever card is still active (history kept) and issue a new number."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.status == MemberStatus.TERMINATED:
+        raise ValidationError(_("A terminated membership gets no new card."))
+    for card in Card.objects.select_for_update().filter(member=member, status=CardStatus.ACTIVE):
+        card.status = CardStatus.BLOCKED
+        card.blocked_at = timezone.now()
+        card.reason = reason or _("Replaced by a new card")
+        card.save(update_fields=["status", "blocked_at", "reason"])
+    return do_issue_card(member, actor=actor, reason=reason or _("Card reissued"))
+
+
+# --- registration and profile -----------------------------------------------------------------
+
+
+def _new_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(8))
+
+
+@transaction.atomic
+def do_register_member(*, data: dict, actor) -> Member:
+    """Create a member with a card and portal credentials, and write the registration message
+    (card number and initial password) to the outbox in the same transaction.
+
+    ``data`` is validated input (``forms.MemberForm`` or the API serializer): profile fields plus
+    ``id_type`` and a normalised ``id_number``."""
+    member = Member(tenant=tenancy.current_tenant())
+    for field in PROFILE_FIELDS:
+        if field in data and data[field] is not None:
+            setattr(member, field, data[field])
+    if not member.valid_until:
+        months = selectors.membership_settings().validity_months
+        if months:
+            member.valid_until = _add_months(member.joined_on, months)
+    member.set_id_number(data.get("id_type", ""), data.get("id_number", ""))
+    member.save()
+    _record(member, actor, "registered", "", member.name)
+    card = do_issue_card(member, actor=actor, reason=_("First card"))
+    password = _new_password()
+    MemberCredential.objects.create(member=member, password=make_password(password))
+    if member.phone:
+        channel, recipient = "sms", str(member.phone)
+    elif member.email:
+        channel, recipient = "email", member.email
+    else:
+        channel, recipient = "sms", ""
+    if recipient:
+        do_enqueue_message(
+            template="registration",
+            channel=channel,
+            recipient=recipient,
+            context={
+                "tenant": tenancy.current_tenant().name,
+                "card_number": card.number,
+                "password": password,
+            },
+            dedupe_key=f"registration:{member.pk}",
+            member_id=member.pk,
+        )
+    return member
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return datetime.date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def do_update_member(member: Member, *, data: dict, actor) -> Member:
+    """Apply changed profile fields and record each change (ID numbers masked)."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    changed = []
+    for field in PROFILE_FIELDS:
+        if field not in data:
+            continue
+        old, new = getattr(member, field), data[field]
+        if field in ("phone",) and new is None:
+            new = ""
+        if _comparable(old) == _comparable(new):
+            continue
+        setattr(member, field, new)
+        changed.append(field)
+        _record(member, actor, field, old, new)
+    if "id_number" in data or "id_type" in data:
+        number = data.get("id_number")
+        id_type = data.get("id_type", member.id_type)
+        if number is not None:
+            new_digest = pii.id_digest(member.tenant_id, number) if number else ""
+            if new_digest != member.id_number_digest or id_type != member.id_type:
+                old_masked = member.id_number_masked
+                member.set_id_number(id_type, number)
+                changed += ["id_type", "id_number_encrypted", "id_number_digest", "id_number_last4"]
+                _record(member, actor, "id_number", old_masked, member.id_number_masked)
+    if changed:
+        member.save(update_fields=sorted(set(changed)))
+    return member
+
+
+@transaction.atomic
+def do_change_status(member: Member, new_status: str, *, actor, reason: str = "") -> Member:
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    old = member.status
+    if new_status not in MemberStatus.values:
+        raise InvalidTransition(_("Unknown status %(status)s.") % {"status": new_status})
+    if new_status not in STATUS_TRANSITIONS[old]:
+        raise InvalidTransition(
+            _("A membership that is %(old)s cannot become %(new)s.")
+            % {"old": MemberStatus(old).label, "new": MemberStatus(new_status).label},
+            code="invalid_transition",
+        )
+    member.status = new_status
+    member.save(update_fields=["status"])
+    _record(
+        member, actor, "status", MemberStatus(old).label, MemberStatus(new_status).label, reason
+    )
+    return member
+
+
+# --- termination ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_request_termination(
+    member: Member, *, source: str, reason: str, actor
+) -> TerminationRequest:
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.status == MemberStatus.TERMINATED:
+        raise ValidationError(_("This membership is already terminated."))
+    if TerminationRequest.objects.filter(member=member, status=RequestStatus.PENDING).exists():
+        raise ValidationError(_("A termination request for this member is already waiting."))
+    if not reason.strip():
+        raise ValidationError(_("Give a reason for the termination."))
+    user, _label = _actor(actor)
+    request = TerminationRequest.objects.create(
+        member=member, source=TerminationSource(source), reason=reason.strip(), requested_by=user
+    )
+    _record(
+        member, actor, "termination", "", _("Requested: %(reason)s") % {"reason": request.reason}
+    )
+    return request
+
+
+@transaction.atomic
+def do_decide_termination(
+    request: TerminationRequest, *, approve: bool, actor, note: str = ""
+) -> TerminationRequest:
+    request = TerminationRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != RequestStatus.PENDING:
+        raise ValidationError(_("This request was already decided."))
+    user, _label = _actor(actor)
+    if user is not None and user.pk == request.requested_by_id:
+        raise ValidationError(
+            _("A termination must be approved by someone other than its requester.")
+        )
+    request.status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+    request.decided_by = user
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    if approve:
+        do_change_status(
+            request.member, MemberStatus.TERMINATED, actor=actor, reason=request.reason
+        )
+    else:
+        _record(request.member, actor, "termination", "", _("Rejected: %(note)s") % {"note": note})
+    return request
+
+
+# --- personal data ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_reveal_id_number(member: Member, *, actor) -> str:
+    """The full ID number; the access is logged first, in the same transaction."""
+    user, label = _actor(actor)
+    PiiAccessLog.objects.create(member=member, user=user, actor=label, field="id_number")
+    return member.reveal_id_number()
+
+
+# --- member credentials -----------------------------------------------------------------------
+
+
+def authenticate_member(identifier: str, password: str) -> Member | None:
+    """The member of the active tenant who signs in with ``identifier`` (phone or ID number)
+    and ``password``, or None. Runs the hasher even for an unknown identifier (same timing)."""
+    member = selectors.members_by_phone(identifier).first() if identifier else None
+    if member is None and identifier:
+        member = selectors.members_by_id_number(identifier).first()
+    credential = (
+        MemberCredential.objects.filter(member=member).first() if member is not None else None
+    )
+    if credential is None:
+        make_password(password)
+        return None
+    if member.status == MemberStatus.TERMINATED or not check_password(
+        password, credential.password
+    ):
+        return None
+    return member
+
+
+@transaction.atomic
+def do_set_member_password(member: Member, password: str) -> MemberCredential:
+    credential = MemberCredential.objects.select_for_update().get(member=member)
+    credential.password = make_password(password)
+    credential.must_change = False
+    credential.changed_at = timezone.now()
+    credential.save(update_fields=["password", "must_change", "changed_at"])
+    return credential
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+def do_preview_import(
+    *, file_name: str, rows: list[dict], errors: list[dict], actor
+) -> MemberImport:
+    user, _label = _actor(actor)
+    batch = MemberImport(file_name=file_name[:200], errors=errors, created_by=user)
+    batch.rows = rows
+    batch.save()
+    return batch
+
+
+def do_run_import(batch: MemberImport, *, actor) -> MemberImport:
+    """Register every valid row, each in its own savepoint; a row that became invalid since the
+    preview (e.g. its phone was registered meanwhile) joins the error report."""
+    from .imports import masked_values, validate_import_row
+
+    with transaction.atomic():
+        batch = MemberImport.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != ImportStatus.PREVIEWED:
+            raise ValidationError(_("This file was already imported."))
+        errors = list(batch.errors)
+        imported = 0
+        for row in batch.rows:
+            data, row_errors = validate_import_row(row["values"])
+            if row_errors:
+                errors.append(
+                    {
+                        "line": row["line"],
+                        "errors": row_errors,
+                        "values": masked_values(row["values"]),
+                    }
+                )
+                continue
+            try:
+                with transaction.atomic():
+                    do_register_member(data=data, actor=actor)
+            except IntegrityError:
+                errors.append(
+                    {
+                        "line": row["line"],
+                        "errors": [_("Already registered.")],
+                        "values": masked_values(row["values"]),
+                    }
+                )
+                continue
+            imported += 1
+        batch.errors = sorted(errors, key=lambda e: e["line"])
+        batch.imported_count = imported
+        batch.status = ImportStatus.IMPORTED
+        batch.rows = []
+        batch.save(update_fields=["errors", "imported_count", "status", "rows_encrypted"])
+    return batch

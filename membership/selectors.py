@@ -1,0 +1,179 @@
+"""Reads. Every function works in the active tenant (the scoped default managers do it)."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from django.db.models import QuerySet
+
+from core import tenancy
+
+from . import pii
+from .db import ByteOrder
+from .models import (
+    Card,
+    CardStatus,
+    Member,
+    MemberChange,
+    MembershipSettings,
+    RequestStatus,
+    TerminationRequest,
+)
+from .validators import luhn_valid
+
+_DIGITS = re.compile(r"\D+")
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def membership_settings() -> MembershipSettings:
+    """The active tenant's settings, created with the defaults on first use."""
+    found = MembershipSettings.objects.first()
+    if found is not None:
+        return found
+    found, _ = MembershipSettings.objects.get_or_create(tenant=tenancy.current_tenant())
+    return found
+
+
+def normalise_phone(value: str, region: str | None = None) -> str | None:
+    """E.164 form of ``value`` read in the tenant's region, or None when it is not a number."""
+    region = region or tenancy.current_tenant().phone_region
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def members_by_phone(value: str) -> QuerySet[Member]:
+    phone = normalise_phone(value)
+    if phone is None:
+        return Member.objects.none()
+    return Member.objects.filter(phone=phone)
+
+
+def cards_by_number(value: str) -> QuerySet[Card]:
+    number = _DIGITS.sub("", value)
+    if not number:
+        return Card.objects.none()
+    return Card.objects.filter(number=number).select_related("member").order_by()
+
+
+def members_by_id_number(value: str) -> QuerySet[Member]:
+    if not pii.normalise_id_number(value):
+        return Member.objects.none()
+    digest = pii.id_digest(tenancy.current_tenant().pk, value)
+    return Member.objects.filter(id_number_digest=digest)
+
+
+def members_by_name_prefix(prefix: str) -> QuerySet[Member]:
+    """Served by the ``member_name_prefix`` index: (tenant, name COLLATE "C", id)."""
+    prefix = prefix.strip()
+    return (
+        Member.objects.alias(name_bytes=ByteOrder("name"))
+        .filter(name_bytes__startswith=prefix)
+        .order_by("name_bytes", "id")
+    )
+
+
+# What a search result shows (search page, JSON endpoint); loading less keeps searches fast.
+RESULT_FIELDS = ("id", "tenant_id", "name", "phone", "card_number", "status")
+
+
+def search_members(query: str, *, limit: int = 20) -> list[Member]:
+    """The front desk's one search box: a card number, phone number, ID number or name prefix.
+
+    The shape of the query decides which exact index lookups run (each one a single index probe):
+    digits passing the card check digit try the card table first, a possible phone number the
+    phone index, something as long as an ID document the digest index; anything else is a name
+    prefix. Exact hits come first."""
+    query = (query or "").strip()
+    if not query:
+        return []
+    compact = _SEPARATORS.sub("", query)
+    found: dict[int, Member] = {}
+    if compact.isdigit():
+        if luhn_valid(compact):
+            cards = cards_by_number(compact).only(
+                "id",
+                "tenant_id",
+                "member_id",
+                "number",
+                "status",
+                *(f"member__{f}" for f in RESULT_FIELDS),
+            )
+            for card in cards:
+                if card.status != CardStatus.ACTIVE:
+                    # Found by an old number: the page says the card is lost / blocked.
+                    card.member.matched_card = card
+                found.setdefault(card.member_id, card.member)
+        if not found:
+            for member in members_by_phone(query).only(*RESULT_FIELDS).order_by():
+                found.setdefault(member.pk, member)
+    if not found and _could_be_id_number(compact):
+        for member in members_by_id_number(compact).only(*RESULT_FIELDS).order_by():
+            found.setdefault(member.pk, member)
+    if not found and not compact.isdigit():
+        for member in members_by_name_prefix(query).only(*RESULT_FIELDS)[:limit]:
+            found.setdefault(member.pk, member)
+    return list(found.values())[:limit]
+
+
+def _could_be_id_number(compact: str) -> bool:
+    """Resident IDs have 15 or 18 characters; passports and others mix letters and digits."""
+    if compact.isdigit() or compact[:-1].isdigit():
+        return len(compact) in (15, 18)
+    return len(compact) >= 5 and compact.isalnum() and any(c.isdigit() for c in compact)
+
+
+def card_lookup(number: str) -> Card | None:
+    """Any card ever issued under ``number`` (also a blocked one: the caller says so)."""
+    return cards_by_number(number).first()
+
+
+def probable_duplicates(name: str, birthday, *, exclude_pk: int | None = None) -> list[Member]:
+    if not name or not birthday:
+        return []
+    queryset = Member.objects.filter(name=name.strip(), birthday=birthday)
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return list(queryset[:10])
+
+
+def phone_taken(phone: str, *, exclude_pk: int | None = None) -> Member | None:
+    if not phone:
+        return None
+    queryset = Member.objects.filter(phone=phone)
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.first()
+
+
+def id_number_taken(number: str, *, exclude_pk: int | None = None) -> Member | None:
+    if not number:
+        return None
+    queryset = members_by_id_number(number)
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset.first()
+
+
+def member_history(member: Member) -> QuerySet[MemberChange]:
+    return MemberChange.objects.filter(member=member).select_related("user")
+
+
+def member_cards(member: Member) -> QuerySet[Card]:
+    return Card.objects.filter(member=member)
+
+
+def pending_terminations() -> QuerySet[TerminationRequest]:
+    return TerminationRequest.objects.filter(status=RequestStatus.PENDING).select_related(
+        "member", "requested_by"
+    )
+
+
+def export_chunk(*, after: int = 0, size: int = 2000) -> list[Member]:
+    """The next ``size`` members after primary key ``after`` (keyset pagination for exports)."""
+    return list(Member.objects.filter(pk__gt=after).select_related("store").order_by("pk")[:size])
