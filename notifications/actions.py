@@ -184,17 +184,24 @@ def do_write_messages(messages: list[Message]) -> int:
     tenant = tenancy.current_tenant()
     _apply_manners(messages, selectors.settings_for_tenant(), tenant)
     keys = [m.dedupe_key for m in messages]
-    before = Message.objects.filter(dedupe_key__in=keys).count()
-    Message.objects.bulk_create(messages, batch_size=2_000, ignore_conflicts=True)
+    existing = set(Message.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    Message.objects.bulk_create(
+        [m for m in messages if m.dedupe_key not in existing],
+        batch_size=2_000,
+        ignore_conflicts=True,  # a concurrent writer of the same cause: its row stands
+    )
+    new_keys = [key for key in keys if key not in existing]
     queued = list(
         Message.objects.filter(
-            dedupe_key__in=keys, status=MessageStatus.PENDING, leased_until__gt=timezone.now()
+            dedupe_key__in=new_keys,
+            status=MessageStatus.PENDING,
+            leased_until__gt=timezone.now(),
         )
         .order_by("pk")
         .values_list("pk", flat=True)
     )
     _queue_delivery(queued)
-    return len(keys) - before
+    return len(new_keys)
 
 
 # --- delivery -----------------------------------------------------------------------------------
