@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+QUEUE = "bench_notify"
 OUTBOX = Path(os.environ.setdefault("NOTIFICATIONS_OUTBOX_DIR", "/tmp/bench_notify_outbox"))
 
 
@@ -107,6 +108,8 @@ def main():
 
     registry.register_audience(audience)
     app.conf.task_always_eager = False
+    # Its own queue, so that the bench never takes (or purges) a test run's tasks.
+    app.conf.task_default_queue = QUEUE
 
     def stats():
         with connection.cursor() as cursor:
@@ -131,7 +134,7 @@ def main():
             cursor.execute("DELETE FROM notifications_broadcast")
         shutil.rmtree(OUTBOX, ignore_errors=True)
         with app.connection_for_write() as conn:
-            conn.default_channel.queue_purge("celery")
+            conn.default_channel.queue_purge(QUEUE)
         with tenancy.tenant_context(tenant):
             NotificationSettings.objects.update_or_create(
                 tenant=tenant,

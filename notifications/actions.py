@@ -17,7 +17,7 @@ from itertools import islice
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -377,8 +377,21 @@ def do_deliver_messages(message_ids: list[int]) -> dict:
             _release(sendable[granted:], token, due_at=next_minute, reason=_("rate limit"))
             counts["held"] += len(sendable) - granted
             sendable = sendable[:granted]
+        accepted = []
         for message in sendable:
-            counts[_send_one(message, token, notification_settings)] += 1
+            outcome, provider_id = _send_one(message, token, notification_settings)
+            counts[outcome] += 1
+            if outcome != "sent":
+                continue
+            if message.channel == Channel.EMAIL:
+                # SMTP has no idempotency key: mark each e-mail at once, so a crash can repeat
+                # at most the one being sent.
+                mark_sent([(message, provider_id)], token)
+            else:
+                accepted.append((message, provider_id))
+        # SMS: one commit for the chunk. A crash before it re-sends up to a chunk, each with its
+        # reference, which the gateway (or the file backend) deduplicates.
+        mark_sent(accepted, token)
     return counts
 
 
@@ -389,7 +402,8 @@ def _group(messages):
     return groups
 
 
-def _send_one(message: Message, token, notification_settings) -> str:
+def _send_one(message: Message, token, notification_settings) -> tuple[str, str]:
+    """Send one claimed message; record a failure or a retry. Returns (outcome, provider id)."""
     body = message.body
     if message.channel == Channel.SMS and notification_settings.sms_signature:
         body = f"{notification_settings.sms_signature}{body}"
@@ -414,7 +428,7 @@ def _send_one(message: Message, token, notification_settings) -> str:
             last_error=str(exc)[:2000],
             leased_until=None,
         )
-        return "failed"
+        return "failed", ""
     except Exception as exc:  # TransientError, or a bug: retry with backoff, then give up
         if not isinstance(exc, TransientError):
             log.exception("Unexpected error sending message %s", message.pk)
@@ -427,7 +441,7 @@ def _send_one(message: Message, token, notification_settings) -> str:
                 last_error=str(exc)[:2000],
                 leased_until=None,
             )
-            return "failed"
+            return "failed", ""
         _finish(
             message,
             token,
@@ -436,18 +450,32 @@ def _send_one(message: Message, token, notification_settings) -> str:
             due_at=timezone.now() + backoff(attempts),
             leased_until=None,
         )
-        return "retry"
-    mark_sent(message, token, provider_id)
-    return "sent"
+        return "retry", ""
+    return "sent", provider_id
 
 
-def mark_sent(message: Message, token, provider_id: str) -> bool:
-    return _finish(
-        message,
-        token,
+def mark_sent(accepted: list[tuple[Message, str]], token) -> int:
+    """Compare-and-set claimed rows to SENT in one statement (only rows still under our claim:
+    a worker whose claim expired and was handed on marks nothing). Secrets are dropped from the
+    kept text. Returns how many rows were marked."""
+    if not accepted:
+        return 0
+    return Message.objects.filter(
+        pk__in=[message.pk for message, _ in accepted],
+        claim_token=token,
+        status=MessageStatus.SENDING,
+    ).update(
         status=MessageStatus.SENT,
         sent_at=timezone.now(),
-        provider_message_id=provider_id[:100],
+        provider_message_id=Case(
+            *[
+                When(pk=message.pk, then=Value(provider_id[:100]))
+                for message, provider_id in accepted
+            ],
+            default=Value(""),
+        ),
+        body=Case(When(~Q(redacted_body=""), then=F("redacted_body")), default=F("body")),
+        redacted_body="",
         last_error="",
         leased_until=None,
     )

@@ -124,7 +124,7 @@ def test_a_slow_worker_that_lost_its_claim_cannot_overwrite_the_new_one(notify_s
     token = uuid.uuid4()
     stale = actions._claim([message.pk], token, timezone.now())[0]
     Message.objects.filter(pk=message.pk).update(claim_token=None, status=MessageStatus.PENDING)
-    assert actions.mark_sent(stale, token, "late") is False
+    assert actions.mark_sent([(stale, "late")], token) == 0
 
 
 def test_a_transient_gateway_error_retries_later_with_backoff(notify_settings, gateway):

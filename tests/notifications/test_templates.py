@@ -1,11 +1,18 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from notifications.models import MessageTemplate
 from notifications.templates_default import SPECS, render, validate_template
 from tests.notifications.factories import MessageTemplateFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize("key", list(SPECS))
@@ -79,7 +86,7 @@ class TestAdmin:
             {"key": "birthday", "language": "en", "subject": "", "body": "Hi {{ nmae }}"},
         )
         assert response.status_code == 200
-        assert "Unknown variable" in response.content.decode()
+        assert "“nmae”" in response.content.decode()  # in the admin's language
         from core import tenancy
 
         with tenancy.dangerously_all_tenants():
@@ -110,3 +117,24 @@ class TestAdmin:
         )
         assert client_a.get(settings_url).status_code == 200
         assert client_a.get("/t/tenant-a/admin/notifications/broadcast/add/").status_code == 200
+
+
+def test_every_notifications_string_has_a_chinese_translation():
+    from pathlib import Path
+
+    import polib
+
+    po = Path(__file__).resolve().parents[2] / "notifications/locale/zh_Hans/LC_MESSAGES/django.po"
+    catalog = polib.pofile(str(po))
+    assert [entry.msgid for entry in catalog if not entry.msgstr or entry.fuzzy] == []
+
+
+def test_a_default_renders_in_chinese_for_a_chinese_speaking_member():
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    call_command("compile_translations", verbosity=0)
+    trans_real._translations = {}  # reload catalogues compiled after this process loaded them
+    trans_real._default = None
+    _subject, body, _ = render("birthday", {"tenant": "琥珀茶", "name": "李娜"}, language="zh-hans")
+    assert body.startswith("李娜") and "生日快乐" in body
