@@ -99,6 +99,8 @@ def main():
             [tenant.pk],
         )
 
+        cursor.execute("ANALYZE")  # fresh statistics after the bulk seed, as autovacuum would
+
     def audience(tenant, segment):
         with connection.chunked_cursor() as cursor:
             cursor.execute("SELECT id, phone, language FROM bench_recipient ORDER BY id")
@@ -164,7 +166,7 @@ def main():
                     "--pool=solo",
                     "--concurrency=1",
                     "-Q",
-                    "celery",
+                    QUEUE,
                     "--without-mingle",
                     "--without-gossip",
                     "--loglevel=WARNING",
@@ -176,7 +178,9 @@ def main():
             )
             for i in range(args.workers)
         ]
-        time.sleep(3)  # let the workers connect before the clock starts
+        # Start the clock only when every worker answers: their start-up is not the run's.
+        while len(app.control.ping(timeout=1.0)) < args.workers:
+            time.sleep(0.5)
         connection.close()
         sessions0, commits0 = stats()
         start = time.perf_counter()

@@ -225,3 +225,18 @@ def test_the_delivery_task_takes_ids_and_a_tenant(notify_settings, outbox, world
     assert result["sent"] == 1
     # Tenant B's task does not see tenant A's row.
     assert deliver_messages.delay(tenant_id=world.b.pk, message_ids=[message.pk]).get()["sent"] == 0
+
+
+def test_an_unreachable_gateway_is_a_transient_error(notify_settings, settings):
+    import socket
+
+    with socket.socket() as probe:  # a port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.NOTIFICATIONS_SMS_BACKEND = "notifications.channels.sms.HttpSmsBackend"
+    settings.SMS_HTTP_URL = f"http://127.0.0.1:{port}/messages"
+    settings.SMS_HTTP_TIMEOUT = 2
+    message = enqueue()
+    assert do_deliver_messages([message.pk])["retry"] == 1
+    message.refresh_from_db()
+    assert message.status == MessageStatus.PENDING and "network" in message.last_error
