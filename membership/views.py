@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from core import tenancy
 from core.access import tenant_view
 from core.roles import role_has
+from notifications.selectors import messages_for_member
 
 from . import actions, imports, selectors
 from .forms import (
@@ -104,6 +105,7 @@ def _detail_context(request, member, **extra):
         "history": selectors.member_history(member)[:100],
         "terminations": member.termination_requests.all()[:10],
         "panels": panels_for(member),
+        "messages_sent": messages_for_member(member.pk)[:20],
         "can_edit": role_has(request.staff_role.role, "members.edit"),
         "can_reveal": role_has(request.staff_role.role, "members.reveal_pii"),
         "can_approve": role_has(request.staff_role.role, "members.approve"),

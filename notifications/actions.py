@@ -555,40 +555,49 @@ def do_expand_broadcast(broadcast_id: int) -> int:
         rendered: dict[str, tuple[str, str]] = {}
         written = 0
         now = timezone.now()
-        recipients = iter(audience(tenant, broadcast.segment))
-        while chunk := list(islice(recipients, WRITE_BATCH)):
-            messages = []
-            for recipient in chunk:
-                address = recipient.sms if broadcast.channel == Channel.SMS else recipient.email
-                if not address:
-                    continue
-                language = recipient.language or tenant.default_language
-                if language not in rendered:
-                    rendered[language] = render(
-                        "broadcast",
-                        {"tenant": tenant.name, "message": broadcast.text},
-                        language=language,
-                        custom=custom.get(("broadcast", language)),
-                    )[:2]
-                subject, body = rendered[language]
-                messages.append(
-                    OutboxRow(
-                        tenant_id=tenant.pk,
-                        member_id=recipient.member_id,
-                        channel=broadcast.channel,
-                        purpose=broadcast.purpose,
-                        template="broadcast",
-                        language=language,
-                        recipient=address,
-                        subject=broadcast.subject or subject,
-                        body=body,
-                        dedupe_key=f"broadcast:{broadcast.pk}:{recipient.member_id}",
-                        created_at=now,
-                        due_at=now,
-                        leased_until=now + QUEUE_LEASE,
-                    )
-                )
-            written += do_write_messages(messages)
+        try:
+            with transaction.atomic():  # a refused segment rolls back what was written
+                recipients = iter(audience(tenant, broadcast.segment))
+                while chunk := list(islice(recipients, WRITE_BATCH)):
+                    messages = []
+                    for recipient in chunk:
+                        address = (
+                            recipient.sms if broadcast.channel == Channel.SMS else recipient.email
+                        )
+                        if not address:
+                            continue
+                        language = recipient.language or tenant.default_language
+                        if language not in rendered:
+                            rendered[language] = render(
+                                "broadcast",
+                                {"tenant": tenant.name, "message": broadcast.text},
+                                language=language,
+                                custom=custom.get(("broadcast", language)),
+                            )[:2]
+                        subject, body = rendered[language]
+                        messages.append(
+                            OutboxRow(
+                                tenant_id=tenant.pk,
+                                member_id=recipient.member_id,
+                                channel=broadcast.channel,
+                                purpose=broadcast.purpose,
+                                template="broadcast",
+                                language=language,
+                                recipient=address,
+                                subject=broadcast.subject or subject,
+                                body=body,
+                                dedupe_key=f"broadcast:{broadcast.pk}:{recipient.member_id}",
+                                created_at=now,
+                                due_at=now,
+                                leased_until=now + QUEUE_LEASE,
+                            )
+                        )
+                    written += do_write_messages(messages)
+        except ValueError as exc:  # the audience refuses the segment: a permanent failure
+            broadcast.status = BroadcastStatus.FAILED
+            broadcast.last_error = str(exc)
+            broadcast.save(update_fields=["status", "last_error"])
+            return 0
         broadcast.status = BroadcastStatus.DONE
         broadcast.queued_count = Message.objects.filter(
             dedupe_key__startswith=f"broadcast:{broadcast.pk}:"
