@@ -136,6 +136,7 @@ def cmd_service(args):
     ]
     for label, tenants, size in scenarios:
         runs = {kind: [] for kind in ("phone", "card", "name")}
+        cpu = {kind: [] for kind in runs}
         for run in range(args.runs):
             samples = {kind: [] for kind in runs}
             for tenant in tenants:
@@ -143,18 +144,22 @@ def cmd_service(args):
                     for kind, value in _queries(
                         size, args.n // len(tenants), seed=run * 100 + tenant.pk
                     ):
+                        cpu_started = time.process_time()
                         started = time.perf_counter()
                         result = _service_search(kind, value)
                         samples[kind].append((time.perf_counter() - started) * 1000)
+                        cpu[kind].append((time.process_time() - cpu_started) * 1000)
                         assert result, (kind, value)
             for kind, values in samples.items():
                 runs[kind].append(_percentiles(values))
         for kind, values in runs.items():
             p50 = statistics.median(v[0] for v in values)
             p95 = statistics.median(v[1] for v in values)
+            cpu_mean = statistics.fmean(cpu[kind])
             print(
                 f"service | {label} | {kind:5} | p50 {p50:6.2f} ms | p95 {p95:6.2f} ms | "
-                f"{args.runs} runs x {len(values and samples[kind])} searches"
+                f"this process's CPU {cpu_mean:5.2f} ms/search | "
+                f"{args.runs} runs x {len(samples[kind])} searches"
             )
 
 
@@ -232,6 +237,28 @@ def cmd_http(args):
                 p50 = statistics.median(v[0] for v in values)
                 p95 = statistics.median(v[1] for v in values)
                 print(f"http    | {label} | {kind:5} | p50 {p50:6.2f} ms | p95 {p95:6.2f} ms")
+        # Baselines in the same run: the cost of a request that does everything but search
+        # (session, user, tenant, role; an empty query) and of the bare health check.
+        name, value = _sign_in_cookie(big)
+        for label, path in [
+            ("floor: signed-in empty search", f"/t/{big.slug}/members/search.json?q="),
+            ("floor: /healthz", "/healthz"),
+        ]:
+            runs = []
+            for _run in range(args.runs):
+                samples = []
+                for _ in range(args.n):
+                    request = urllib.request.Request(
+                        f"http://127.0.0.1:{port}{path}", headers={"Cookie": f"{name}={value}"}
+                    )
+                    started = time.perf_counter()
+                    with urllib.request.urlopen(request) as response:
+                        response.read()
+                    samples.append((time.perf_counter() - started) * 1000)
+                runs.append(_percentiles(samples))
+            p50 = statistics.median(v[0] for v in runs)
+            p95 = statistics.median(v[1] for v in runs)
+            print(f"http    | {label} | p50 {p50:6.2f} ms | p95 {p95:6.2f} ms")
     finally:
         server.terminate()
         server.wait()
@@ -246,10 +273,13 @@ def cmd_explain(args):
 
     big, _ = _tenants()
     with tenancy.tenant_context(big):
+        fields = selectors.RESULT_FIELDS
+        card_fields = ("id", "tenant_id", "member_id", *(f"member__{f}" for f in fields))
+        # The querysets search_members() runs for each kind of query.
         for label, queryset in [
-            ("phone", selectors.members_by_phone("13900012345")),
-            ("card", selectors.cards_by_number("8000123458")),
-            ("name prefix", selectors.members_by_name_prefix("王伟")[:20]),
+            ("phone", selectors.members_by_phone("13900012345").only(*fields).order_by()),
+            ("card", selectors.cards_by_number("8000123458").only(*card_fields)),
+            ("name prefix", selectors.members_by_name_prefix("王伟").only(*fields)[:20]),
         ]:
             print(f"-- {label}")
             print(queryset.explain(analyze=True))
@@ -291,6 +321,11 @@ def cmd_baseline(args):
     )
 
 
+def _load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"load average {one:.1f} (1 min) {five:.1f} (5 min) on {os.cpu_count()} CPUs"
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -302,7 +337,9 @@ def main():
     parser.add_argument("-n", type=int, default=300, help="searches of each kind per run")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
+    print(f"# {args.command}: start, {_load()}")
     globals()[f"cmd_{args.command}"](args)
+    print(f"# {args.command}: end, {_load()}")
 
 
 if __name__ == "__main__":

@@ -157,6 +157,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Each entry runs core.tasks.fan_out, which claims the period (a second beat does nothing)
+    # and sends the named task once per active tenant.
+    "notifications-sweep": {
+        "task": "core.tasks.fan_out",
+        "schedule": 60.0,
+        "args": ("notifications.sweep", "minute"),
+    },
+    "notifications-reminders": {
+        "task": "core.tasks.fan_out",
+        "schedule": 3600.0,
+        "args": ("notifications.run_reminders", "hour"),
+    },
     # fan_out claims each UTC day once, so an hourly beat runs the job once a day.
     "points-expire": {
         "task": "core.tasks.fan_out",
@@ -171,6 +183,47 @@ CELERY_BEAT_SCHEDULE = {
         "args": ("tiers.tasks.settle_cycle", "hour"),
     },
 }
+
+# --- Notifications: e-mail and SMS -------------------------------------------------------------
+# Development default: both channels write files under outbox/ (one file per message, named by
+# its reference). Production: EMAIL_URL=smtp+tls://user:password@host:587 and
+# SMS_BACKEND=notifications.channels.sms.HttpSmsBackend with SMS_HTTP_URL and SMS_HTTP_API_KEY.
+NOTIFICATIONS_OUTBOX_DIR = Path(
+    env.str("NOTIFICATIONS_OUTBOX_DIR", default=str(BASE_DIR / "outbox"))
+)
+if env.str("EMAIL_URL", default=""):
+    _smtp = env.email_url("EMAIL_URL")
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _smtp["EMAIL_HOST"],
+                "port": _smtp["EMAIL_PORT"],
+                "username": _smtp["EMAIL_HOST_USER"],
+                "password": _smtp["EMAIL_HOST_PASSWORD"],
+                "use_tls": _smtp.get("EMAIL_USE_TLS", False),
+                "use_ssl": _smtp.get("EMAIL_USE_SSL", False),
+                "timeout": env.int("EMAIL_TIMEOUT", default=20),
+            },
+        }
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": env.str(
+                "EMAIL_BACKEND", default="notifications.channels.email.FileEmailBackend"
+            ),
+            "OPTIONS": {"file_path": str(NOTIFICATIONS_OUTBOX_DIR / "email")},
+        }
+    }
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+NOTIFICATIONS_MESSAGE_ID_DOMAIN = env.str("NOTIFICATIONS_MESSAGE_ID_DOMAIN", default="localhost")
+NOTIFICATIONS_SMS_BACKEND = env.str(
+    "SMS_BACKEND", default="notifications.channels.sms.FileSmsBackend"
+)
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_API_KEY = env.str("SMS_HTTP_API_KEY", default="")
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
 
 # --- API ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -215,6 +268,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# Keep a worker's database connections open between tasks (Celery's Django fixup would close
+# them after every task); config/celery.py closes only the ones that are too old or broken,
+# as Django does between requests (CONN_MAX_AGE, CONN_HEALTH_CHECKS).
+CELERY_DB_REUSE_MAX = 1_000_000
 
 
 # --- Personal data at rest (see docs/members.md) -------------------------------------------------

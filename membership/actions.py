@@ -7,7 +7,7 @@ import secrets
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,6 +78,16 @@ def _record(member: Member, actor, field: str, old, new, note: str = "") -> Memb
         new_value=_display(new),
         note=note,
     )
+
+
+def _comparable(value):
+    """Equal for values a form and the database spell differently (None and "", a phone number
+    object and its E.164 text, a related row and its primary key)."""
+    if value is None:
+        return ""
+    if isinstance(value, models.Model):
+        return (type(value).__name__, value.pk)
+    return str(value)
 
 
 def _display(value) -> str:
@@ -232,7 +242,7 @@ def do_update_member(member: Member, *, data: dict, actor) -> Member:
         old, new = getattr(member, field), data[field]
         if field in ("phone",) and new is None:
             new = ""
-        if (str(old) if old is not None else "") == (str(new) if new is not None else ""):
+        if _comparable(old) == _comparable(new):
             continue
         setattr(member, field, new)
         changed.append(field)

@@ -1,6 +1,7 @@
 """Members over the API (served at /api/v1/<tenant>/members/)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -74,12 +75,15 @@ class MemberSerializer(TenantModelSerializer):
                 errors["id_number"] = error.messages
             else:
                 if selectors.id_number_taken(attrs["id_number"], exclude_pk=exclude):
-                    errors["id_number"] = ["A member with this ID number is already registered."]
+                    errors["id_number"] = [_("A member with this ID number is already registered.")]
         phone = attrs.get("phone")
         if phone and selectors.phone_taken(phone, exclude_pk=exclude):
-            errors["phone"] = ["A member with this phone number is already registered."]
+            errors["phone"] = [_("A member with this phone number is already registered.")]
         if not self.instance and not phone and not attrs.get("id_number"):
-            errors.setdefault("phone", ["Give a phone number or an ID number."])
+            errors.setdefault(
+                "phone",
+                [_("Give a phone number or an ID number: the member signs in with one of them.")],
+            )
         if errors:
             raise serializers.ValidationError(errors)
         number = attrs.pop("id_number", None)
@@ -145,7 +149,7 @@ class MemberViewSet(TenantViewSet):
         given = [k for k, v in params.items() if v]
         if len(given) != 1:
             raise serializers.ValidationError(
-                {"detail": ["Give exactly one of phone, card or id_number."]}
+                {"detail": [_("Give exactly one of phone, card or id_number.")]}
             )
         card_status = None
         if params["phone"]:

@@ -97,6 +97,14 @@ class MemberForm(TenantModelForm):
             if name in self.fields and name in OPTIONAL_FIELDS:
                 self.fields[name].required = not (name == "id_number" and self.instance.pk)
 
+    def full_clean(self):
+        super().full_clean()
+        # After a failed submit the cursor goes to the first field that needs fixing.
+        first = next((name for name in self.fields if name in (self._errors or {})), None)
+        if first is not None:
+            self.fields["name"].widget.attrs.pop("autofocus", None)
+            self.fields[first].widget.attrs["autofocus"] = True
+
     def clean_referrer(self):
         value = (self.cleaned_data.get("referrer") or "").strip()
         if not value:
@@ -124,6 +132,13 @@ class MemberForm(TenantModelForm):
                     data["id_number"] = validate_id_number(id_type, number)
                 except ValidationError as error:
                     self.add_error("id_number", error)
+        if (
+            self.instance.pk
+            and self.instance.id_number_digest
+            and not number
+            and id_type != self.instance.id_type
+        ):
+            self.add_error("id_number", _("Enter the ID number again to change its type."))
         exclude = self.instance.pk
         phone = data.get("phone")
         if phone and selectors.phone_taken(phone, exclude_pk=exclude):

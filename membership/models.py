@@ -118,6 +118,7 @@ class Member(TenantOwnedModel):
         blank=True,
         help_text=_("Preferences, family, favourite way to be contacted…"),
     )
+    # Foreign keys between tenant-owned rows are indexed behind ``tenant`` (Meta.indexes).
     store = models.ForeignKey(
         Store,
         on_delete=models.PROTECT,
@@ -125,6 +126,7 @@ class Member(TenantOwnedModel):
         blank=True,
         related_name="+",
         verbose_name=_("store of registration"),
+        db_index=False,
     )
     referrer = models.ForeignKey(
         "self",
@@ -133,6 +135,7 @@ class Member(TenantOwnedModel):
         blank=True,
         related_name="referrals",
         verbose_name=_("referrer"),
+        db_index=False,
     )
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -171,6 +174,8 @@ class Member(TenantOwnedModel):
         indexes = [
             models.Index(F("tenant"), ByteOrder("name"), F("id"), name="member_name_prefix"),
             models.Index(fields=["tenant", "birthday"], name="member_birthday"),
+            models.Index(fields=["tenant", "store"], name="member_store"),
+            models.Index(fields=["tenant", "referrer"], name="member_referrer"),
         ]
 
     def __str__(self) -> str:
@@ -207,7 +212,11 @@ class Card(TenantOwnedModel):
     """Every card number ever issued; a number is never issued twice in a tenant."""
 
     member = models.ForeignKey(
-        Member, on_delete=models.CASCADE, related_name="cards", verbose_name=_("member")
+        Member,
+        on_delete=models.CASCADE,
+        related_name="cards",
+        verbose_name=_("member"),
+        db_index=False,
     )
     number = models.CharField(_("card number"), max_length=32)
     status = models.CharField(
@@ -229,6 +238,7 @@ class Card(TenantOwnedModel):
                 name="card_one_active_per_member",
             ),
         ]
+        indexes = [models.Index(fields=["tenant", "member"], name="card_member")]
 
     def __str__(self) -> str:
         return self.number
@@ -238,7 +248,11 @@ class MemberChange(TenantOwnedModel):
     """One changed field: who, when, old → new. ID numbers appear masked."""
 
     member = models.ForeignKey(
-        Member, on_delete=models.CASCADE, related_name="changes", verbose_name=_("member")
+        Member,
+        on_delete=models.CASCADE,
+        related_name="changes",
+        verbose_name=_("member"),
+        db_index=False,
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -293,7 +307,7 @@ class RequestStatus(models.TextChoices):
 
 class TerminationRequest(TenantOwnedModel):
     member = models.ForeignKey(
-        Member, on_delete=models.CASCADE, related_name="termination_requests"
+        Member, on_delete=models.CASCADE, related_name="termination_requests", db_index=False
     )
     source = models.CharField(_("source"), max_length=10, choices=TerminationSource.choices)
     reason = models.TextField(_("reason"))
@@ -322,7 +336,8 @@ class TerminationRequest(TenantOwnedModel):
             )
         ]
         indexes = [
-            models.Index(fields=["tenant", "status", "requested_at"], name="termination_queue")
+            models.Index(fields=["tenant", "status", "requested_at"], name="termination_queue"),
+            models.Index(fields=["tenant", "member"], name="termination_member"),
         ]
 
     def __str__(self) -> str:
@@ -332,7 +347,7 @@ class TerminationRequest(TenantOwnedModel):
 class MemberCredential(TenantOwnedModel):
     """A member's portal password (hashed by django.contrib.auth.hashers)."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
     password = models.CharField(max_length=128)
     must_change = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -351,7 +366,7 @@ class MemberCredential(TenantOwnedModel):
 class PiiAccessLog(TenantOwnedModel):
     """Every time a staff member saw a member's full personal data."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -13,6 +13,7 @@ from . import pii
 from .db import ByteOrder
 from .models import (
     Card,
+    CardStatus,
     Member,
     MemberChange,
     MembershipSettings,
@@ -96,9 +97,17 @@ def search_members(query: str, *, limit: int = 20) -> list[Member]:
     if compact.isdigit():
         if luhn_valid(compact):
             cards = cards_by_number(compact).only(
-                "id", "tenant_id", "member_id", *(f"member__{f}" for f in RESULT_FIELDS)
+                "id",
+                "tenant_id",
+                "member_id",
+                "number",
+                "status",
+                *(f"member__{f}" for f in RESULT_FIELDS),
             )
             for card in cards:
+                if card.status != CardStatus.ACTIVE:
+                    # Found by an old number: the page says the card is lost / blocked.
+                    card.member.matched_card = card
                 found.setdefault(card.member_id, card.member)
         if not found:
             for member in members_by_phone(query).only(*RESULT_FIELDS).order_by():

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from core import tenancy
 from core.access import tenant_view
 from core.roles import role_has
+from notifications.selectors import messages_for_member
 
 from . import actions, imports, selectors
 from .forms import (
@@ -39,8 +40,8 @@ def member_search(request):
     results = None
     if form.is_valid() and form.cleaned_data["q"]:
         results = selectors.search_members(form.cleaned_data["q"], limit=50)
-        if len(results) == 1 and request.GET.get("go"):
-            return redirect("membership:detail", pk=results[0].pk)
+        for member in results:
+            member.card_note = _card_note(member)
     return render(request, "membership/search.html", {"form": form, "results": results})
 
 
@@ -48,6 +49,7 @@ def member_search(request):
 def member_search_json(request):
     query = request.GET.get("q", "")[:60]
     results = selectors.search_members(query, limit=20) if query.strip() else []
+    members_url = reverse("membership:search")  # detail pages are <members_url><id>/
     return JsonResponse(
         {
             "results": [
@@ -57,12 +59,23 @@ def member_search_json(request):
                     "phone": str(m.phone) if m.phone else "",
                     "card_number": m.card_number,
                     "status": m.get_status_display(),
-                    "url": reverse("membership:detail", args=[m.pk]),
+                    "url": f"{members_url}{m.pk}/",
+                    "note": _card_note(m),
                 }
                 for m in results
             ]
         }
     )
+
+
+def _card_note(member) -> str:
+    card = getattr(member, "matched_card", None)
+    if card is None:
+        return ""
+    return _("Card %(card)s is %(status)s.") % {
+        "card": card.number,
+        "status": card.get_status_display(),
+    }
 
 
 @tenant_view("members.edit")
@@ -92,6 +105,7 @@ def _detail_context(request, member, **extra):
         "history": selectors.member_history(member)[:100],
         "terminations": member.termination_requests.all()[:10],
         "panels": panels_for(member),
+        "messages_sent": messages_for_member(member.pk)[:20],
         "can_edit": role_has(request.staff_role.role, "members.edit"),
         "can_reveal": role_has(request.staff_role.role, "members.reveal_pii"),
         "can_approve": role_has(request.staff_role.role, "members.approve"),

@@ -1,11 +1,71 @@
-"""Writing to the outbox. Call inside the transaction of the change that causes the message."""
+"""Writes: the outbox, delivery, the sweep, broadcasts, reminders and consent.
 
-from django.utils import translation
+How "never twice, never lost" holds is written down in docs/notifications.md; the short form:
+a message row commits with its cause; a delivery task is queued after commit; delivery claims
+rows by compare-and-set under ``SELECT … FOR UPDATE SKIP LOCKED``; the minute sweep re-queues
+rows whose task never ran and rows whose claim expired; providers get the message reference as
+their idempotency key, so a re-send after a crash between "accepted" and "marked sent" is
+dropped by the provider.
+"""
+
+import datetime
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from itertools import islice
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.models import PeriodicRun
 
-from .models import Channel, Message, Purpose
+from . import registry, selectors
+from .channels import Outgoing, PermanentError, TransientError, send
+from .models import (
+    Broadcast,
+    BroadcastStatus,
+    Channel,
+    Consent,
+    Message,
+    MessageStatus,
+    Purpose,
+)
 from .templates_default import render
+
+log = logging.getLogger(__name__)
+
+QUEUE_LEASE = datetime.timedelta(minutes=5)  # a queued task should have run by then
+CLAIM_TTL = datetime.timedelta(minutes=10)  # longer than one chunk's sends with timeouts
+DELIVERY_BATCH = 500  # message ids per delivery task
+CLAIM_CHUNK = 50  # rows claimed at a time inside a task
+SWEEP_LIMIT = 20_000  # rows re-queued per tenant per sweep
+WRITE_BATCH = 5_000
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = 30  # seconds: 30, 60, 120, 240, 480 (+ jitter)
+BACKOFF_CAP = 3600
+NO_CONSENT = "no consent"
+
+
+def _queue_delivery(message_ids: list[int]) -> None:
+    """After commit, send delivery tasks for ``message_ids`` in batches."""
+    from .tasks import deliver_messages
+
+    tenant_id = tenancy.current_tenant().pk
+    for start in range(0, len(message_ids), DELIVERY_BATCH):
+        batch = message_ids[start : start + DELIVERY_BATCH]
+        transaction.on_commit(
+            lambda batch=batch: deliver_messages.apply_async(
+                kwargs={"tenant_id": tenant_id, "message_ids": batch}
+            )
+        )
+
+
+# --- writing to the outbox -----------------------------------------------------------------------
 
 
 def do_enqueue_message(
@@ -20,25 +80,580 @@ def do_enqueue_message(
     purpose: Purpose | str = Purpose.SERVICE,
 ) -> Message:
     """Write one outbox message (idempotent per ``dedupe_key`` in the tenant) and return it.
+    Call inside the transaction of the cause: a rollback leaves no message and queues no task.
 
     The same cause must always produce the same ``dedupe_key`` (e.g. ``"registration:<member>"``)
     so that a retried cause never writes a second message.
     """
+    existing = Message.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
     tenant = tenancy.current_tenant()
     language = language or tenant.default_language
-    with translation.override(language):
-        subject, body = render(template, context)
-    message, _ = Message.objects.get_or_create(
+    message = _build(
+        tenant=tenant,
+        template=template,
+        channel=str(channel),
+        recipient=recipient,
+        context=context,
         dedupe_key=dedupe_key,
-        defaults={
-            "member_id": member_id,
-            "channel": channel,
-            "purpose": purpose,
-            "template": template,
-            "language": language,
-            "recipient": recipient,
-            "subject": subject,
-            "body": body,
-        },
+        member_id=member_id,
+        language=language,
+        purpose=str(purpose),
+        custom=selectors.custom_templates([(template, language)]),
     )
+    _apply_manners([message], selectors.settings_for_tenant(), tenant)
+    with transaction.atomic():  # a savepoint: a concurrent duplicate loses cleanly
+        message, created = Message.objects.get_or_create(
+            dedupe_key=dedupe_key,
+            defaults={
+                f.attname: getattr(message, f.attname)
+                for f in Message._meta.concrete_fields
+                if f.attname not in ("id", "dedupe_key")
+            },
+        )
+    if created and message.status == MessageStatus.PENDING:
+        _queue_delivery([message.pk])
     return message
+
+
+def _build(
+    *,
+    tenant,
+    template,
+    channel,
+    recipient,
+    context,
+    dedupe_key,
+    member_id,
+    language,
+    purpose,
+    custom,
+    now=None,
+) -> Message:
+    subject, body, redacted = render(
+        template,
+        {"tenant": tenant.name, **context},
+        language=language,
+        custom=custom.get((template, language)),
+    )
+    now = now or timezone.now()
+    return Message(
+        tenant=tenant,
+        member_id=member_id,
+        channel=channel,
+        purpose=purpose,
+        template=template,
+        language=language,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        redacted_body=redacted,
+        dedupe_key=dedupe_key,
+        created_at=now,
+        due_at=now,
+        leased_until=now + QUEUE_LEASE,
+    )
+
+
+def _apply_manners(messages: list[Message], notification_settings, tenant) -> None:
+    """Consent (skip with a reason) and quiet hours (hold SMS until they end), in place."""
+    now = timezone.now()
+    hold_until = selectors.quiet_until(notification_settings, tenant, now)
+    groups: dict[tuple[str, str], list[Message]] = {}
+    for message in messages:
+        groups.setdefault((message.channel, message.purpose), []).append(message)
+    for (channel, purpose), group in groups.items():
+        allowed = selectors.allowed_members([m.member_id for m in group], channel, purpose)
+        for message in group:
+            if message.member_id is not None and message.member_id not in allowed:
+                message.status = MessageStatus.SKIPPED
+                message.last_error = NO_CONSENT
+                message.leased_until = None
+                if message.redacted_body:
+                    message.body, message.redacted_body = message.redacted_body, ""
+            elif channel == Channel.SMS and hold_until is not None:
+                message.due_at = hold_until
+                message.leased_until = None  # the sweep sends it when quiet hours end
+
+
+@dataclass(slots=True)
+class OutboxRow:
+    """A message to bulk-insert: the columns of ``Message`` without a model instance per row
+    (building 100,000 model instances costs more than inserting them)."""
+
+    tenant_id: int
+    member_id: int | None
+    channel: str
+    purpose: str
+    template: str
+    language: str
+    recipient: str
+    subject: str
+    body: str
+    dedupe_key: str
+    created_at: datetime.datetime
+    due_at: datetime.datetime
+    leased_until: datetime.datetime | None
+    redacted_body: str = ""
+    status: str = MessageStatus.PENDING
+    last_error: str = ""
+
+
+_INSERT_COLUMNS = {
+    "tenant_id": "bigint",
+    "member_id": "bigint",
+    "channel": "text",
+    "purpose": "text",
+    "template": "text",
+    "language": "text",
+    "recipient": "text",
+    "subject": "text",
+    "body": "text",
+    "redacted_body": "text",
+    "dedupe_key": "text",
+    "status": "text",
+    "last_error": "text",
+    "created_at": "timestamptz",
+    "due_at": "timestamptz",
+    "leased_until": "timestamptz",
+}
+
+
+def do_write_messages(messages: list) -> int:
+    """Insert built messages (``Message`` or ``OutboxRow``) set-based: each batch is streamed
+    with ``COPY`` into a temporary table, then ``INSERT … SELECT … ON CONFLICT (tenant, dedupe
+    key) DO NOTHING RETURNING``, so a repeated cause writes nothing and only new rows are queued
+    (in batched delivery tasks, after commit). Returns how many rows were written."""
+    if not messages:
+        return 0
+    tenant = tenancy.current_tenant()
+    _apply_manners(messages, selectors.settings_for_tenant(), tenant)
+    table = Message._meta.db_table
+    columns = ", ".join(_INSERT_COLUMNS)
+    written, queued = 0, []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS notifications_stage ("
+            + ", ".join(f"{name} {kind}" for name, kind in _INSERT_COLUMNS.items())
+            + ") ON COMMIT DROP"
+        )
+        for start in range(0, len(messages), WRITE_BATCH):
+            batch = messages[start : start + WRITE_BATCH]
+            cursor.execute("TRUNCATE notifications_stage")
+            with cursor.cursor.copy(f"COPY notifications_stage ({columns}) FROM STDIN") as copy:
+                for message in batch:
+                    message.tenant_id = tenant.pk
+                    copy.write_row([getattr(message, name) for name in _INSERT_COLUMNS])
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}, attempts, provider_message_id) "
+                f"SELECT {columns}, 0, '' FROM notifications_stage "
+                "ON CONFLICT (tenant_id, dedupe_key) DO NOTHING "
+                "RETURNING id, status, leased_until"
+            )
+            rows = cursor.fetchall()
+            written += len(rows)
+            queued += [pk for pk, status, lease in rows if status == "pending" and lease]
+    _queue_delivery(sorted(queued))
+    return written
+
+
+# --- delivery -----------------------------------------------------------------------------------
+
+
+def _claim(message_ids: list[int], token: uuid.UUID, now) -> list[Message]:
+    """Take the given rows that are due (pending) or abandoned (claim expired) for this worker.
+
+    ``SKIP LOCKED`` makes a concurrent claimer pass over rows this one is taking, and the
+    status condition, re-checked after the lock, makes a row claimed once: a second claimer
+    sees SENDING with a live claim and leaves it."""
+    claimable = Q(status=MessageStatus.PENDING, due_at__lte=now) | Q(
+        status=MessageStatus.SENDING, leased_until__lt=now
+    )
+    with transaction.atomic():
+        picked = list(
+            Message.objects.filter(claimable, pk__in=message_ids)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        Message.objects.filter(pk__in=picked).update(
+            status=MessageStatus.SENDING,
+            leased_until=now + CLAIM_TTL,
+            claim_token=token,
+            attempts=F("attempts") + 1,
+        )
+    return list(Message.objects.filter(pk__in=picked, claim_token=token).order_by("pk"))
+
+
+def _release(messages: list[Message], token, *, due_at, reason: str = "") -> None:
+    """Give claimed rows back (not an attempt): they go out at ``due_at``."""
+    Message.objects.filter(pk__in=[m.pk for m in messages], claim_token=token).update(
+        status=MessageStatus.PENDING,
+        due_at=due_at,
+        leased_until=None,
+        attempts=F("attempts") - 1,
+        last_error=reason,
+    )
+
+
+def _finish(message: Message, token, **changes) -> bool:
+    """Compare-and-set from our claim to a final or retry state; False if we lost the claim."""
+    final = changes.get("status") in (
+        MessageStatus.SENT,
+        MessageStatus.FAILED,
+        MessageStatus.SKIPPED,
+    )
+    if final and message.redacted_body:
+        changes.update(body=message.redacted_body, redacted_body="")
+    return bool(
+        Message.objects.filter(
+            pk=message.pk, claim_token=token, status=MessageStatus.SENDING
+        ).update(**changes)
+    )
+
+
+def take_rate_slots(tenant_id: int, limit: int, wanted: int, now) -> int:
+    """How many of ``wanted`` sends fit in the tenant's limit for the current minute. Atomic
+    across workers (Redis INCRBY on a per-tenant, per-minute key, through Django's cache)."""
+    key = f"notifications:rate:{tenant_id}:{now:%Y%m%d%H%M}"
+    cache.add(key, 0, timeout=120)
+    try:
+        after = cache.incr(key, wanted)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 0, timeout=120)
+        after = cache.incr(key, wanted)
+    before = after - wanted
+    return max(0, min(wanted, limit - before))
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    seconds = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return datetime.timedelta(seconds=seconds + random.uniform(0, seconds / 10))
+
+
+def do_deliver_messages(message_ids: list[int]) -> dict:
+    """Deliver the due rows among ``message_ids``; rows not due or claimed elsewhere are left."""
+    counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0, "held": 0}
+    tenant = tenancy.current_tenant()
+    notification_settings = selectors.settings_for_tenant()
+    ids = iter(sorted(set(message_ids)))
+    while chunk := list(islice(ids, CLAIM_CHUNK)):
+        token = uuid.uuid4()
+        now = timezone.now()
+        claimed = _claim(chunk, token, now)
+        if not claimed:
+            continue
+        # Consent again: the member may have opted out since the message was written.
+        sendable = []
+        for (channel, purpose), group in _group(claimed).items():
+            allowed = selectors.allowed_members([m.member_id for m in group], channel, purpose)
+            for message in group:
+                if message.member_id is not None and message.member_id not in allowed:
+                    _finish(
+                        message,
+                        token,
+                        status=MessageStatus.SKIPPED,
+                        last_error=NO_CONSENT,
+                        leased_until=None,
+                    )
+                    counts["skipped"] += 1
+                else:
+                    sendable.append(message)
+        hold_until = selectors.quiet_until(notification_settings, tenant, now)
+        if hold_until is not None:
+            held = [m for m in sendable if m.channel == Channel.SMS]
+            _release(held, token, due_at=hold_until, reason=_("held for quiet hours"))
+            counts["held"] += len(held)
+            sendable = [m for m in sendable if m.channel != Channel.SMS]
+        try:
+            granted = take_rate_slots(
+                tenant.pk, notification_settings.rate_per_minute, len(sendable), now
+            )
+        except Exception:
+            _release(sendable, token, due_at=now)
+            raise
+        if granted < len(sendable):
+            next_minute = now.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+            _release(sendable[granted:], token, due_at=next_minute, reason=_("rate limit"))
+            counts["held"] += len(sendable) - granted
+            sendable = sendable[:granted]
+        accepted = []
+        for message in sendable:
+            outcome, provider_id = _send_one(message, token, notification_settings)
+            counts[outcome] += 1
+            if outcome != "sent":
+                continue
+            if message.channel == Channel.EMAIL:
+                # SMTP has no idempotency key: mark each e-mail at once, so a crash can repeat
+                # at most the one being sent.
+                mark_sent([(message, provider_id)], token)
+            else:
+                accepted.append((message, provider_id))
+        # SMS: one commit for the chunk. A crash before it re-sends up to a chunk, each with its
+        # reference, which the gateway (or the file backend) deduplicates.
+        mark_sent(accepted, token)
+    return counts
+
+
+def _group(messages):
+    groups: dict[tuple[str, str], list[Message]] = {}
+    for message in messages:
+        groups.setdefault((message.channel, message.purpose), []).append(message)
+    return groups
+
+
+def _send_one(message: Message, token, notification_settings) -> tuple[str, str]:
+    """Send one claimed message; record a failure or a retry. Returns (outcome, provider id)."""
+    body = message.body
+    if message.channel == Channel.SMS and notification_settings.sms_signature:
+        body = f"{notification_settings.sms_signature}{body}"
+    outgoing = Outgoing(
+        message_id=message.pk,
+        tenant_id=message.tenant_id,
+        reference=message.reference,
+        channel=message.channel,
+        recipient=message.recipient,
+        subject=message.subject,
+        body=body,
+        sms_sender=notification_settings.sms_sender,
+        email_from=notification_settings.email_from,
+    )
+    try:
+        provider_id = send(outgoing)
+    except PermanentError as exc:
+        _finish(
+            message,
+            token,
+            status=MessageStatus.FAILED,
+            last_error=str(exc)[:2000],
+            leased_until=None,
+        )
+        return "failed", ""
+    except Exception as exc:  # TransientError, or a bug: retry with backoff, then give up
+        if not isinstance(exc, TransientError):
+            log.exception("Unexpected error sending message %s", message.pk)
+        attempts = message.attempts  # loaded after the claim incremented it
+        if attempts >= MAX_ATTEMPTS:
+            _finish(
+                message,
+                token,
+                status=MessageStatus.FAILED,
+                last_error=str(exc)[:2000],
+                leased_until=None,
+            )
+            return "failed", ""
+        _finish(
+            message,
+            token,
+            status=MessageStatus.PENDING,
+            last_error=str(exc)[:2000],
+            due_at=timezone.now() + backoff(attempts),
+            leased_until=None,
+        )
+        return "retry", ""
+    return "sent", provider_id
+
+
+def mark_sent(accepted: list[tuple[Message, str]], token) -> int:
+    """Compare-and-set claimed rows to SENT in one statement (only rows still under our claim:
+    a worker whose claim expired and was handed on marks nothing). Secrets are dropped from the
+    kept text. Returns how many rows were marked."""
+    if not accepted:
+        return 0
+    return Message.objects.filter(
+        pk__in=[message.pk for message, _ in accepted],
+        claim_token=token,
+        status=MessageStatus.SENDING,
+    ).update(
+        status=MessageStatus.SENT,
+        sent_at=timezone.now(),
+        provider_message_id=Case(
+            *[
+                When(pk=message.pk, then=Value(provider_id[:100]))
+                for message, provider_id in accepted
+            ],
+            default=Value(""),
+        ),
+        body=Case(When(~Q(redacted_body=""), then=F("redacted_body")), default=F("body")),
+        redacted_body="",
+        last_error="",
+        leased_until=None,
+    )
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+
+def do_sweep() -> int:
+    """Minute job for one tenant: expand due broadcasts, then re-queue rows whose delivery
+    task never ran (lease expired), rows due after a backoff or quiet hours, and rows whose
+    claim expired (the worker died). Returns how many rows it queued."""
+    for broadcast_id in Broadcast.objects.filter(
+        status=BroadcastStatus.SCHEDULED, send_at__lte=timezone.now()
+    ).values_list("pk", flat=True):
+        do_expand_broadcast(broadcast_id)
+    queued = 0
+    while queued < SWEEP_LIMIT and (batch := lease_due_messages(DELIVERY_BATCH)):
+        queued += len(batch)
+    return queued
+
+
+def lease_due_messages(limit: int) -> list[int]:
+    """Lease up to ``limit`` due rows to a new delivery task. ``SKIP LOCKED``: two sweeps
+    running at once take disjoint rows."""
+    now = timezone.now()
+    due = Q(status=MessageStatus.PENDING, due_at__lte=now) & (
+        Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+    ) | Q(status=MessageStatus.SENDING, leased_until__lt=now)
+    with transaction.atomic():
+        ids = list(
+            Message.objects.filter(due)
+            .order_by("due_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        # An expired SENDING claim goes back to PENDING: its worker is presumed dead. If it was
+        # merely slow, its own mark fails (the claim token check) and the provider drops the
+        # repeated reference.
+        Message.objects.filter(pk__in=ids).update(
+            status=MessageStatus.PENDING, leased_until=now + QUEUE_LEASE, claim_token=None
+        )
+        _queue_delivery(ids)
+    return ids
+
+
+# --- broadcasts ---------------------------------------------------------------------------------
+
+
+def do_schedule_broadcast(broadcast: Broadcast) -> Broadcast:
+    broadcast.full_clean()
+    broadcast.status = BroadcastStatus.SCHEDULED
+    broadcast.save()
+    return broadcast
+
+
+def do_expand_broadcast(broadcast_id: int) -> int:
+    """Turn a due broadcast into outbox rows, all in one transaction with the broadcast row
+    locked (``SKIP LOCKED``: a concurrent sweep passes it over). Idempotent: dedupe keys
+    ``broadcast:<id>:<member>``. Returns the number of rows written."""
+    tenant = tenancy.current_tenant()
+    audience = registry.audience()
+    with transaction.atomic():
+        broadcast = (
+            Broadcast.objects.select_for_update(skip_locked=True)
+            .filter(pk=broadcast_id, status=BroadcastStatus.SCHEDULED)
+            .first()
+        )
+        if broadcast is None:
+            return 0
+        if audience is None:
+            broadcast.status = BroadcastStatus.FAILED
+            broadcast.last_error = "No audience provider is registered."
+            broadcast.save(update_fields=["status", "last_error"])
+            return 0
+        custom = selectors.custom_templates([("broadcast", None)])
+        rendered: dict[str, tuple[str, str]] = {}
+        written = 0
+        now = timezone.now()
+        try:
+            with transaction.atomic():  # a refused segment rolls back what was written
+                recipients = iter(audience(tenant, broadcast.segment))
+                while chunk := list(islice(recipients, WRITE_BATCH)):
+                    messages = []
+                    for recipient in chunk:
+                        address = (
+                            recipient.sms if broadcast.channel == Channel.SMS else recipient.email
+                        )
+                        if not address:
+                            continue
+                        language = recipient.language or tenant.default_language
+                        if language not in rendered:
+                            rendered[language] = render(
+                                "broadcast",
+                                {"tenant": tenant.name, "message": broadcast.text},
+                                language=language,
+                                custom=custom.get(("broadcast", language)),
+                            )[:2]
+                        subject, body = rendered[language]
+                        messages.append(
+                            OutboxRow(
+                                tenant_id=tenant.pk,
+                                member_id=recipient.member_id,
+                                channel=broadcast.channel,
+                                purpose=broadcast.purpose,
+                                template="broadcast",
+                                language=language,
+                                recipient=address,
+                                subject=broadcast.subject or subject,
+                                body=body,
+                                dedupe_key=f"broadcast:{broadcast.pk}:{recipient.member_id}",
+                                created_at=now,
+                                due_at=now,
+                                leased_until=now + QUEUE_LEASE,
+                            )
+                        )
+                    written += do_write_messages(messages)
+        except ValueError as exc:  # the audience refuses the segment: a permanent failure
+            broadcast.status = BroadcastStatus.FAILED
+            broadcast.last_error = str(exc)
+            broadcast.save(update_fields=["status", "last_error"])
+            return 0
+        broadcast.status = BroadcastStatus.DONE
+        broadcast.queued_count = Message.objects.filter(
+            dedupe_key__startswith=f"broadcast:{broadcast.pk}:"
+        ).count()
+        broadcast.save(update_fields=["status", "queued_count"])
+    return written
+
+
+# --- reminders ----------------------------------------------------------------------------------
+
+REMINDER_JOB = "notifications.reminders"
+
+
+def do_run_reminders(local_date: datetime.date) -> int | None:
+    """Run every registered reminder source for the active tenant's ``local_date``, once: the
+    day is claimed in the same transaction as the messages, so a failed run leaves the day
+    unclaimed for the next hourly attempt, and a second run finds it taken (returns None)."""
+    tenant = tenancy.current_tenant()
+    notification_settings = selectors.settings_for_tenant()
+    written = 0
+    with transaction.atomic():
+        if not PeriodicRun.claim(REMINDER_JOB, local_date.isoformat(), tenant.pk):
+            return None
+        for name, source in registry.reminder_sources().items():
+            items = iter(source(tenant, local_date, notification_settings))
+            while chunk := list(islice(items, WRITE_BATCH)):
+                custom = selectors.custom_templates({(i.template, i.language) for i in chunk})
+                messages = [
+                    _build(
+                        tenant=tenant,
+                        template=item.template,
+                        channel=item.channel,
+                        recipient=item.recipient,
+                        context=item.context,
+                        dedupe_key=item.dedupe_key,
+                        member_id=item.member_id,
+                        language=item.language or tenant.default_language,
+                        purpose=item.purpose,
+                        custom=custom,
+                    )
+                    for item in chunk
+                ]
+                count = do_write_messages(messages)
+                log.info("reminder source %s wrote %s messages", name, count)
+                written += count
+    return written
+
+
+# --- consent ------------------------------------------------------------------------------------
+
+
+def do_set_consent(*, member_id: int, channel: str, purpose: str, granted: bool) -> Consent:
+    consent, _created = Consent.objects.update_or_create(
+        member_id=member_id,
+        channel=channel,
+        purpose=purpose,
+        defaults={"granted": granted, "updated_at": timezone.now()},
+    )
+    return consent

@@ -1,25 +1,200 @@
-"""Default message texts, until per-tenant templates exist (the notifications issue)."""
+"""Message templates: the declared variables of each key, the default texts, validation, rendering.
 
-from django.utils.translation import gettext as _
+Templates use Django template syntax on a sandboxed engine (no loaders, no ``{% load %}``, no
+includes): variables, filters, ``{% if %}``, ``{% for %}`` and comments only. Every variable a
+template uses must be declared for its key, so a typo is refused when the template is saved
+instead of rendering as an empty string in a member's SMS.
+"""
 
-DEFAULTS = {
-    "registration": (
-        lambda: _("Welcome to %(tenant)s"),
-        lambda: _(
-            "Welcome to %(tenant)s. Your member card is %(card_number)s. Sign in with your "
-            "phone number and the initial password %(password)s, and change it at first sign-in."
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.template import Context, Engine, TemplateSyntaxError
+from django.template.base import FilterExpression, Node, TextNode, Variable, VariableNode
+from django.template.defaulttags import CommentNode, ForNode, IfNode
+from django.utils.translation import gettext, override
+from django.utils.translation import gettext_lazy as _
+
+ENGINE = Engine(
+    dirs=[], app_dirs=False, loaders=[], libraries={}, autoescape=False, string_if_invalid=""
+)
+ALLOWED_NODES = (TextNode, VariableNode, IfNode, ForNode, CommentNode)
+REDACTED = "******"
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    label: object
+    variables: dict  # name -> sample value (used for the preview and the trial render)
+    subject: object  # lazily translated default texts
+    body: object
+    secrets: tuple = field(default=())  # variables removed from the stored text after sending
+
+
+SPECS: dict[str, TemplateSpec] = {
+    "registration": TemplateSpec(
+        label=_("Registration: account and initial password"),
+        variables={"tenant": "Amber Tea", "card_number": "A000123", "password": "k7Qm2x9P"},
+        subject=_("Welcome to {{ tenant }}"),
+        body=_(
+            "Welcome to {{ tenant }}. Your member card is {{ card_number }}. Sign in with your "
+            "phone number and the initial password {{ password }}; please change it at your "
+            "first sign-in."
+        ),
+        secrets=("password",),
+    ),
+    "tier_change": TemplateSpec(
+        label=_("Tier change"),
+        variables={
+            "tenant": "Amber Tea",
+            "name": "Li Na",
+            "tier": "Gold",
+            "previous_tier": "Silver",
+        },
+        subject=_("Your membership tier is now {{ tier }}"),
+        body=_("{{ name }}, your {{ tenant }} membership tier changed to {{ tier }}."),
+    ),
+    "points_expiring": TemplateSpec(
+        label=_("Points expiring"),
+        variables={
+            "tenant": "Amber Tea",
+            "name": "Li Na",
+            "points": 1200,
+            "expires_on": "2026-12-31",
+        },
+        subject=_("Your points expire on {{ expires_on }}"),
+        body=_(
+            "{{ name }}, {{ points }} of your {{ tenant }} points expire on {{ expires_on }}. "
+            "Use them before then."
         ),
     ),
-    "tier_change": (
-        lambda: _("Your %(tenant)s membership tier"),
-        lambda: _(
-            "Dear %(name)s, your membership tier at %(tenant)s changes from %(from_tier)s to "
-            "%(to_tier)s on %(effective_on)s."
-        ),
+    "membership_expiring": TemplateSpec(
+        label=_("Membership expiring"),
+        variables={"tenant": "Amber Tea", "name": "Li Na", "expires_on": "2026-12-31"},
+        subject=_("Your membership expires on {{ expires_on }}"),
+        body=_("{{ name }}, your {{ tenant }} membership expires on {{ expires_on }}."),
+    ),
+    "birthday": TemplateSpec(
+        label=_("Birthday greeting"),
+        variables={"tenant": "Amber Tea", "name": "Li Na"},
+        subject=_("Happy birthday from {{ tenant }}"),
+        body=_("Happy birthday, {{ name }}! Best wishes from {{ tenant }}."),
+    ),
+    "broadcast": TemplateSpec(
+        label=_("Holiday or event broadcast"),
+        variables={"tenant": "Amber Tea", "message": "Double points this weekend."},
+        subject=_("News from {{ tenant }}"),
+        body=_("{{ tenant }}: {{ message }}"),
+    ),
+    "complaint_update": TemplateSpec(
+        label=_("Complaint update"),
+        variables={"tenant": "Amber Tea", "reference": "C-0042", "status": "Resolved"},
+        subject=_("Your complaint {{ reference }}: {{ status }}"),
+        body=_("{{ tenant }}: your complaint {{ reference }} is now {{ status }}."),
     ),
 }
 
 
-def render(template: str, context: dict) -> tuple[str, str]:
-    subject, body = DEFAULTS[template]
-    return subject() % context, body() % context
+def template_choices():
+    return [(key, spec.label) for key, spec in SPECS.items()]
+
+
+def _expressions(node):
+    """The filter expressions a node reads (its own, not its children's)."""
+    if isinstance(node, VariableNode):
+        yield node.filter_expression
+    elif isinstance(node, ForNode):
+        yield node.sequence
+    elif isinstance(node, IfNode):
+        stack = [condition for condition, _nodelist in node.conditions_nodelists]
+        while stack:
+            condition = stack.pop()
+            if condition is None:
+                continue
+            if isinstance(getattr(condition, "value", None), FilterExpression):
+                yield condition.value
+            stack.extend(
+                x
+                for x in (getattr(condition, "first", None), getattr(condition, "second", None))
+                if x is not None
+            )
+
+
+def _names_read(expression: FilterExpression):
+    if isinstance(expression.var, Variable) and expression.var.lookups:
+        yield expression.var.lookups[0]
+    for _func, args in expression.filters:
+        for is_lookup, arg in args:
+            if is_lookup and isinstance(arg, Variable) and arg.lookups:
+                yield arg.lookups[0]
+
+
+def validate_template(key: str, *, subject: str, body: str) -> None:
+    """Raise ``ValidationError`` for a syntax error, a disallowed tag or an undeclared variable."""
+    spec = SPECS[key]
+    errors = {}
+    for field_name, source in (("subject", subject), ("body", body)):
+        try:
+            template = ENGINE.from_string(source)
+        except TemplateSyntaxError as exc:
+            errors[field_name] = gettext("Template syntax error: %(error)s") % {"error": exc}
+            continue
+        nodes = template.nodelist.get_nodes_by_type(Node)
+        declared = set(spec.variables) | {"forloop"}
+        for node in nodes:
+            if isinstance(node, ForNode):
+                declared.update(node.loopvars)
+        problems = []
+        for node in nodes:
+            if not isinstance(node, ALLOWED_NODES):
+                problems.append(
+                    gettext("The tag “%(tag)s” is not allowed in messages.")
+                    % {"tag": node.token.contents.split()[0] if node.token else type(node)}
+                )
+                continue
+            for expression in _expressions(node):
+                for name in _names_read(expression):
+                    if name not in declared:
+                        problems.append(
+                            gettext(
+                                "Unknown variable “%(name)s”. This template may use: %(known)s."
+                            )
+                            % {"name": name, "known": ", ".join(sorted(spec.variables))}
+                        )
+        if not problems:
+            try:
+                template.render(Context(spec.variables, autoescape=False))
+            except Exception as exc:  # a filter failing on the sample values
+                problems.append(gettext("The template fails to render: %(error)s") % {"error": exc})
+        if problems:
+            errors[field_name] = problems
+    if errors:
+        raise ValidationError(errors)
+
+
+def render_source(source: str, context: dict) -> str:
+    return ENGINE.from_string(source).render(Context(context, autoescape=False)).strip()
+
+
+def default_texts(key: str, language: str) -> tuple[str, str]:
+    spec = SPECS[key]
+    with override(language):
+        return str(spec.subject), str(spec.body)
+
+
+def render(key: str, context: dict, *, language: str, custom=None) -> tuple[str, str, str]:
+    """Render ``key`` in ``language`` with the tenant's ``custom`` template (a MessageTemplate)
+    or the default. Returns (subject, body, redacted body or "" when nothing is secret)."""
+    spec = SPECS[key]
+    subject_source, body_source = default_texts(key, language)
+    if custom is not None:
+        subject_source, body_source = custom.subject or subject_source, custom.body
+    with override(language):
+        subject = render_source(subject_source, context)
+        body = render_source(body_source, context)
+        redacted = ""
+        if any(context.get(name) for name in spec.secrets):
+            redacted = render_source(
+                body_source, {**context, **dict.fromkeys(spec.secrets, REDACTED)}
+            )
+    return subject[:200], body, redacted

@@ -9,12 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from core import tenancy
 from membership.actions import do_change_status, do_update_member
 from membership.models import Member, MemberStatus
-from notifications.actions import do_enqueue_message
+from notifications.actions import QUEUE_LEASE, WRITE_BATCH, OutboxRow, do_write_messages
+from notifications.selectors import custom_templates
+from notifications.templates_default import render
 
 from . import cycles, recalc
 from .models import (
@@ -41,41 +42,64 @@ def _tier_name(tier: Tier | None, language: str) -> str:
 
 
 def notify_changes(change_ids: list[int]) -> int:
-    """One "tier_change" outbox message per change (members without an address get none)."""
+    """One "tier_change" outbox message per change, written set-based through notifications'
+    bulk writer (consent and quiet hours applied there). Members without an address get none.
+    Idempotent: the dedupe key is the change."""
     tenant = tenancy.current_tenant()
-    changes = TierChange.objects.filter(pk__in=change_ids).select_related("from_tier", "to_tier")
-    members = {
-        m.pk: m
-        for m in Member.objects.filter(pk__in=[c.member_id for c in changes]).only(
-            "pk", "name", "phone", "email"
-        )
-    }
+    language = tenant.default_language
+    custom = custom_templates([("tier_change", language)]).get(("tier_change", language))
+    tiers = {t.pk: _tier_name(t, language) for t in Tier.objects.all()}
+    now = timezone.now()
     written = 0
-    for change in changes:
-        member = members[change.member_id]
-        if member.phone:
-            channel, recipient = "sms", str(member.phone)
-        elif member.email:
-            channel, recipient = "email", member.email
-        else:
-            continue
-        language = tenant.default_language
-        do_enqueue_message(
-            template="tier_change",
-            channel=channel,
-            recipient=recipient,
-            context={
-                "tenant": tenant.name,
-                "name": member.name,
-                "from_tier": _tier_name(change.from_tier, language),
-                "to_tier": _tier_name(change.to_tier, language),
-                "effective_on": change.effective_on.isoformat(),
-            },
-            dedupe_key=f"tier_change:{change.pk}",
-            member_id=member.pk,
-            language=language,
+    for start in range(0, len(change_ids), WRITE_BATCH):
+        batch = change_ids[start : start + WRITE_BATCH]
+        rows = (
+            TierChange.objects.filter(pk__in=batch)
+            .values_list("pk", "member_id", "from_tier_id", "to_tier_id")
+            .order_by("pk")
         )
-        written += 1
+        members = {
+            m["pk"]: m
+            for m in Member.objects.filter(pk__in=[r[1] for r in rows]).values(
+                "pk", "name", "phone", "email"
+            )
+        }
+        messages = []
+        for change_id, member_id, from_tier_id, to_tier_id in rows:
+            member = members[member_id]
+            if member["phone"]:
+                channel, recipient = "sms", str(member["phone"])
+            elif member["email"]:
+                channel, recipient = "email", member["email"]
+            else:
+                continue
+            context = {
+                "tenant": tenant.name,
+                "name": member["name"],
+                "tier": tiers.get(to_tier_id, ""),
+                "previous_tier": tiers.get(from_tier_id, ""),
+            }
+            subject, body, _redacted = render(
+                "tier_change", context, language=language, custom=custom
+            )
+            messages.append(
+                OutboxRow(
+                    tenant_id=tenant.pk,
+                    member_id=member_id,
+                    channel=channel,
+                    purpose="service",
+                    template="tier_change",
+                    language=language,
+                    recipient=recipient,
+                    subject=subject,
+                    body=body,
+                    dedupe_key=f"tier_change:{change_id}",
+                    created_at=now,
+                    due_at=now,
+                    leased_until=now + QUEUE_LEASE,
+                )
+            )
+        written += do_write_messages(messages)
     return written
 
 
@@ -246,14 +270,3 @@ def do_lapse_expired(*, actor=None, on: datetime.date | None = None) -> int:
             reason=_("Membership not renewed"),
         )
     return len(lapsed)
-
-
-# The text of notifications' default "tier_change" template, named here so that the tiers
-# catalogue (which makemessages builds from this app) carries its Chinese translation.
-TIER_CHANGE_TEXTS = (
-    gettext_noop("Your %(tenant)s membership tier"),
-    gettext_noop(
-        "Dear %(name)s, your membership tier at %(tenant)s changes from %(from_tier)s to "
-        "%(to_tier)s on %(effective_on)s."
-    ),
-)

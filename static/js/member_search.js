@@ -47,6 +47,12 @@
       cell(row, m.phone);
       cell(row, m.card_number);
       cell(row, m.status);
+      if (m.note) {
+        var note = document.createElement("strong");
+        note.className = "error";
+        note.textContent = " " + m.note;
+        row.lastChild.appendChild(note);
+      }
     });
     out.appendChild(table);
   }

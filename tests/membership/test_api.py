@@ -144,3 +144,14 @@ def test_front_desk_staff_may_write_and_customer_service_may_only_read(client, w
         ).status_code
         == 403
     )
+
+
+def test_list_pages_through_the_tenants_members_only(client, world):
+    key = world.api_key(world.a)
+    with tenancy.tenant_context(world.a):
+        mine = {MemberFactory(tenant=world.a).pk for _ in range(3)}
+    with tenancy.tenant_context(world.b):
+        MemberFactory(tenant=world.b)
+    response = client.get(BASE, **auth(key))
+    assert response.status_code == 200
+    assert {m["id"] for m in response.json()["results"]} == mine

@@ -264,3 +264,14 @@ def test_validity_months_set_valid_until(in_a):
     MembershipSettingsFactory(tenant=in_a, validity_months=24)
     member = register(phone="+8613800000001", joined_on=datetime.date(2024, 2, 29))
     assert member.valid_until == datetime.date(2026, 2, 28)
+
+
+def test_changing_the_store_is_recorded_even_between_stores_of_the_same_name(in_a):
+    from tests.factories import StoreFactory
+
+    first, second = StoreFactory(tenant=in_a, name="Same"), StoreFactory(tenant=in_a, name="Same")
+    member = register(phone="+8613800000001", store=first)
+    actions.do_update_member(member, data={"store": second}, actor=None)
+    member.refresh_from_db()
+    assert member.store == second
+    assert MemberChange.objects.filter(member=member, field="store").exists()

@@ -278,3 +278,72 @@ def test_export_streams_csv_and_xlsx_with_masked_ids(client, world):
 
 def test_reverse_inside_the_mount_needs_no_slug():
     assert reverse("membership:search", urlconf="config.tenant_urls") == "/members/"
+
+
+def test_a_manager_chooses_required_fields_in_the_tenant_admin(client, world):
+    from membership.models import MembershipSettings
+
+    login(client, world, "manager")
+    page = client.get("/t/tenant-a/admin/membership/membershipsettings/add/")
+    assert page.status_code == 200
+    response = client.post(
+        "/t/tenant-a/admin/membership/membershipsettings/add/",
+        {
+            "card_prefix": "66",
+            "card_digits": "7",
+            "required_fields": ["email", "birthday"],
+            "validity_months": "24",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenancy.tenant_context(world.a):
+        saved = MembershipSettings.objects.get()
+    assert (saved.card_prefix, saved.required_fields) == ("66", ["email", "birthday"])
+    bad = client.post(
+        f"/t/tenant-a/admin/membership/membershipsettings/{saved.pk}/change/",
+        {"card_prefix": "AB", "card_digits": "7"},
+    )
+    assert bad.status_code == 200 and "card_prefix" in bad.context["adminform"].form.errors
+
+
+def test_searching_an_old_card_number_finds_the_member_and_says_the_card_is_blocked(client, world):
+    with tenancy.tenant_context(world.a):
+        member = actions.do_register_member(
+            data={"name": "李雷", "phone": "+8613900000001"}, actor=None
+        )
+        old = member.card_number
+        actions.do_report_lost_card(member, actor=None)
+        actions.do_reissue_card(member, actor=None)
+    login(client, world)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = client.get(url(world.a, "membership:search_json"), {"q": old}).json()
+    assert [r["id"] for r in data["results"]] == [member.pk]
+    assert data["results"][0]["note"] == f"Card {old} is Reported lost."
+    page = client.get(url(world.a, "membership:search"), {"q": old}).content.decode()
+    assert f"Card {old} is Reported lost." in page
+
+
+def test_changing_the_id_type_needs_the_number_again(client, world):
+    with tenancy.tenant_context(world.a):
+        member = actions.do_register_member(
+            data={
+                "name": "李雷",
+                "phone": "+8613900000001",
+                "id_type": "resident",
+                "id_number": resident_id(),
+            },
+            actor=None,
+        )
+    login(client, world)
+    response = client.post(
+        url(world.a, "membership:edit", member.pk),
+        {
+            "name": "李雷",
+            "phone": "13900000001",
+            "id_type": "passport",
+            "id_number": "",
+            "joined_on": member.joined_on.isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "id_number" in response.context["form"].errors

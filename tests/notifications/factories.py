@@ -1,6 +1,16 @@
-import factory
+import datetime
 
-from notifications.models import Channel, Message
+import factory
+from django.utils import timezone
+
+from notifications.models import (
+    Broadcast,
+    BroadcastStatus,
+    Consent,
+    Message,
+    MessageTemplate,
+    NotificationSettings,
+)
 from tests.factories import TenantOwnedFactory, factory_for
 
 
@@ -9,9 +19,61 @@ class MessageFactory(TenantOwnedFactory):
     class Meta:
         model = Message
 
-    channel = Channel.SMS
-    template = "registration"
-    language = "zh-hans"
+    member_id = factory.Sequence(lambda n: 10_000 + n)
+    channel = "sms"
+    purpose = "service"
+    template = "birthday"
+    language = "en"
     recipient = factory.Sequence(lambda n: f"+86138{n:08d}")
-    body = factory.Sequence(lambda n: f"Private message body {n:05d}")
+    subject = ""
+    body = factory.Sequence(lambda n: f"private message body {n:05d}")
     dedupe_key = factory.Sequence(lambda n: f"test:{n:06d}")
+
+
+@factory_for(NotificationSettings)
+class NotificationSettingsFactory(TenantOwnedFactory):
+    class Meta:
+        model = NotificationSettings
+        django_get_or_create = ("tenant",)
+
+    sms_sender = "SECRETSENDER"
+    email_from = "secret-sender@example.com"
+    # No quiet hours by default in tests; tests of quiet hours set them.
+    quiet_start = datetime.time(0, 0)
+    quiet_end = datetime.time(0, 0)
+
+
+@factory_for(MessageTemplate)
+class MessageTemplateFactory(TenantOwnedFactory):
+    class Meta:
+        model = MessageTemplate
+
+    key = "birthday"
+    language = "en"
+    subject = "Private subject"
+    body = factory.Sequence(lambda n: f"Private greeting {n:05d} for {{{{ name }}}}")
+
+
+@factory_for(Consent)
+class ConsentFactory(TenantOwnedFactory):
+    class Meta:
+        model = Consent
+
+    member_id = factory.Sequence(lambda n: 20_000 + n)
+    channel = "sms"
+    purpose = "marketing"
+    granted = True
+
+
+@factory_for(Broadcast)
+class BroadcastFactory(TenantOwnedFactory):
+    class Meta:
+        model = Broadcast
+
+    name = factory.Sequence(lambda n: f"Secret campaign {n:04d}")
+    channel = "sms"
+    purpose = "marketing"
+    text = "Double points this weekend"
+    segment = factory.LazyFunction(dict)
+    send_at = factory.LazyFunction(timezone.now)
+    status = BroadcastStatus.SCHEDULED

@@ -1,0 +1,165 @@
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from core.admin_sites import TenantModelAdmin, register
+
+from .models import (
+    Broadcast,
+    BroadcastStatus,
+    Consent,
+    Message,
+    MessageTemplate,
+    NotificationSettings,
+)
+from .templates_default import SPECS, default_texts, render_source
+
+
+@register(Message)
+class MessageAdmin(TenantModelAdmin):
+    """The delivery log: read-only; rows change only through delivery."""
+
+    capability = "notifications.view"
+    list_display = [
+        "created_at",
+        "member_id",
+        "template",
+        "channel",
+        "purpose",
+        "recipient",
+        "status",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = [
+        "status",
+        "channel",
+        "purpose",
+        "template",
+        ("created_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["recipient", "dedupe_key", "=member_id"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    readonly_fields = [
+        "member_id",
+        "channel",
+        "purpose",
+        "template",
+        "language",
+        "recipient",
+        "subject",
+        "body",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "last_error",
+        "due_at",
+        "leased_until",
+        "provider_message_id",
+        "created_at",
+        "sent_at",
+    ]
+    exclude = ["claim_token", "redacted_body"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@register(MessageTemplate)
+class MessageTemplateAdmin(TenantModelAdmin):
+    """Editable texts; a template using an undeclared variable is refused on save."""
+
+    capability = "notifications.manage"
+    list_display = ["key", "language", "subject", "updated_at"]
+    list_filter = ["key", "language"]
+    fields = ["key", "language", "subject", "body", "variables", "default_text", "preview"]
+    readonly_fields = ["variables", "default_text", "preview"]
+
+    @admin.display(description=_("variables"))
+    def variables(self, obj):
+        if not obj or not obj.key:
+            return _("Save once to see the variables of the chosen template.")
+        return ", ".join(f"{{{{ {name} }}}}" for name in SPECS[obj.key].variables)
+
+    @admin.display(description=_("default text"))
+    def default_text(self, obj):
+        if not obj or not obj.key:
+            return "-"
+        subject, body = default_texts(obj.key, obj.language or "en")
+        return format_html("<strong>{}</strong><br><pre>{}</pre>", subject, body)
+
+    @admin.display(description=_("preview (sample values)"))
+    def preview(self, obj):
+        if not obj or not obj.pk:
+            return _("Save to see a preview.")
+        sample = SPECS[obj.key].variables
+        subject = render_source(obj.subject or default_texts(obj.key, obj.language)[0], sample)
+        return format_html(
+            "<strong>{}</strong><br><pre>{}</pre>", subject, render_source(obj.body, sample)
+        )
+
+
+@register(NotificationSettings)
+class NotificationSettingsAdmin(TenantModelAdmin):
+    capability = "notifications.manage"
+    list_display = [
+        "__str__",
+        "sms_sender",
+        "email_from",
+        "quiet_start",
+        "quiet_end",
+        "rate_per_minute",
+        "send_hour",
+    ]
+
+    def has_add_permission(self, request, *args):
+        from core import tenancy
+
+        if tenancy.current_tenant_or_none() is not None and NotificationSettings.objects.exists():
+            return False  # one row per tenant: edit it
+        return super().has_add_permission(request, *args)
+
+
+@register(Consent)
+class ConsentAdmin(TenantModelAdmin):
+    capability = "notifications.manage"
+    list_display = ["member_id", "channel", "purpose", "granted", "updated_at"]
+    list_filter = ["channel", "purpose", "granted"]
+    search_fields = ["=member_id"]
+
+
+@register(Broadcast)
+class BroadcastAdmin(TenantModelAdmin):
+    capability = "notifications.manage"
+    list_display = ["name", "channel", "purpose", "send_at", "status", "queued_count"]
+    list_filter = ["status", "channel"]
+    readonly_fields = ["queued_count", "last_error"]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status":  # staff schedule or hold it; the sweep does the rest
+            kwargs["choices"] = [
+                (s.value, s.label) for s in (BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED)
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj and obj.status in (BroadcastStatus.DONE, BroadcastStatus.FAILED):
+            fields += [
+                "name",
+                "channel",
+                "purpose",
+                "subject",
+                "text",
+                "segment",
+                "send_at",
+                "status",
+            ]
+        return fields

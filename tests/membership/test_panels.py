@@ -1,0 +1,38 @@
+import pytest
+
+from core import tenancy
+from membership.panels import panels_for, register_panel, unregister_panel
+
+from .factories import MemberFactory
+
+
+@pytest.fixture
+def points_panel():
+    register_panel(
+        "test-points", "membership/_test_panel.html", lambda m: {"balance": 42}, order=10
+    )
+    yield
+    unregister_panel("test-points")
+
+
+def test_a_higher_app_can_add_a_panel_to_the_member_page(
+    client, world, points_panel, tmp_path, settings
+):
+    (tmp_path / "membership").mkdir()
+    (tmp_path / "membership" / "_test_panel.html").write_text(
+        '<section class="card" id="points">balance {{ panel.balance }}</section>'
+    )
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    with tenancy.tenant_context(world.a):
+        member = MemberFactory(tenant=world.a)
+        assert [p["key"] for p in panels_for(member)] == ["test-points"]
+    client.force_login(world.user(world.a, "front_desk"))
+    page = client.get(f"/t/tenant-a/members/{member.pk}/").content.decode()
+    assert "balance 42" in page
+
+
+def test_no_panels_are_registered_by_default(world):
+    with tenancy.tenant_context(world.a):
+        assert panels_for(MemberFactory(tenant=world.a)) == []
