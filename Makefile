@@ -22,13 +22,15 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 # Headless Chromium for the browser tests: Debian's package (a test tool's own download is not
-# possible on our machines). Skipped when a Chromium is already there.
+# possible on our machines), and a Chinese font so that screenshots show Chinese text.
 browser:
-	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then echo "Chromium: $${CHROMIUM:-/usr/bin/chromium}"; \
+	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ] && fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  echo "Chromium: $${CHROMIUM:-/usr/bin/chromium}"; \
 	elif command -v apt-get >/dev/null; then \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	     chromium chromium-driver fonts-wqy-microhei >/dev/null) \
 	  || { echo "Could not install Chromium with apt-get (are you root?)."; exit 1; }; \
-	else echo "Install Chromium and set CHROMIUM=/path/to/chromium."; exit 1; fi
+	else echo "Install Chromium and a CJK font, and set CHROMIUM=/path/to/chromium."; exit 1; fi
 
 run: install
 	DEBUG=1 $(PY) manage.py migrate --noinput

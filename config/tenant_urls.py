@@ -1,9 +1,11 @@
 """The staff mount: everything here is served at /t/<tenant>/ with that tenant active."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import path
+from django.views.i18n import set_language
 
 from core import views as core_views
+from core.access import public_in_tenant
 from core.admin_sites import tenant_admin_site
 
 urlpatterns = [
@@ -11,8 +13,8 @@ urlpatterns = [
     path("admin/", tenant_admin_site.urls),
     path("members/", include("membership.urls")),
     # Reachable from inside the mount so that templates can link to them with {% url %}.
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/logout/", public_in_tenant(auth_views.LogoutView.as_view()), name="logout"),
+    path("i18n/setlang/", public_in_tenant(set_language), name="set_language"),
 ]
 
 handler404 = "core.errors.not_found"

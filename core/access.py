@@ -52,3 +52,9 @@ class TenantViewMixin:
             return redirect_to_login(request.get_full_path())
         check_tenant_access(request, self.capability)
         return super().dispatch(request, *args, **kwargs)
+
+
+def public_in_tenant(view):
+    """Mark a view in a tenant urlconf that anyone may reach (sign-in, sign-out, language)."""
+    view.public_in_tenant = True
+    return view

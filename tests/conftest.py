@@ -121,3 +121,9 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A browser at a counter in China: Chinese first."""
+    return {**browser_context_args, "locale": "zh-CN"}
