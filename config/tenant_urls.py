@@ -1,7 +1,7 @@
 """The staff mount: everything here is served at /t/<tenant>/ with that tenant active."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import set_language
 
 from core import views as core_views

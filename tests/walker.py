@@ -107,7 +107,9 @@ def identifiers(tenant, model=None) -> list[str]:
                 if isinstance(field, (models.CharField, models.SlugField)) and not field.choices:
                     values.update(
                         v
-                        for v in m.objects.values_list(field.attname, flat=True)
+                        for v in map(
+                            str, filter(None, m.objects.values_list(field.attname, flat=True))
+                        )
                         if v and len(v) <= 40 and "/" not in v and " " not in v
                     )
     if model is None:
