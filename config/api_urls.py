@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from complaints.api import ReturnVisitViewSet, TicketViewSet
 from core.api.stores import StoreViewSet
 from membership.api import MemberViewSet
 
@@ -9,6 +10,8 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("stores", StoreViewSet, basename="store")
 router.register("members", MemberViewSet, basename="member")
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("return-visits", ReturnVisitViewSet, basename="return-visit")
 
 urlpatterns = router.urls
 

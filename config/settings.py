@@ -156,7 +156,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    # Complaint deadlines: escalate tickets near or past their due time (complaints.tasks).
+    "complaints-escalation": {
+        "task": "core.tasks.fan_out",
+        "schedule": 300.0,
+        "args": ("complaints.tasks.escalate_due_tickets", "minute"),
+    },
+}
 
 # --- API ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

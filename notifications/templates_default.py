@@ -10,6 +10,11 @@ DEFAULTS = {
             "phone number and the initial password %(password)s, and change it at first sign-in."
         ),
     ),
+    # Context: tenant, number, kind, status, text (what happened, already translated).
+    "complaint_update": (
+        lambda: _("%(tenant)s: your %(kind)s %(number)s"),
+        lambda: _("%(tenant)s · %(kind)s %(number)s (%(status)s): %(text)s"),
+    ),
 }
 
 
