@@ -26,9 +26,9 @@ class Kind(models.TextChoices):
 
 class Channel(models.TextChoices):
     ONLINE = "online", _("Online form")
-    PHONE = "phone", _("Phone")
-    EMAIL = "email", _("E-mail")
-    ON_SITE = "on_site", _("On site")
+    PHONE = "phone", pgettext_lazy("channel", "Phone")
+    EMAIL = "email", pgettext_lazy("channel", "E-mail")
+    ON_SITE = "on_site", pgettext_lazy("channel", "On site")
 
 
 class Priority(models.TextChoices):
@@ -324,9 +324,9 @@ class Compensation(TenantOwnedModel):
 
 
 class VisitChannel(models.TextChoices):
-    PHONE = "phone", _("Phone")
+    PHONE = "phone", pgettext_lazy("channel", "Phone")
     HOME = "home", _("Home visit")
-    ON_SITE = "on_site", _("On site")
+    ON_SITE = "on_site", pgettext_lazy("channel", "On site")
     MESSAGE = "message", _("Message")
 
 

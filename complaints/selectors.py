@@ -6,7 +6,7 @@ import datetime
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, F, Max, QuerySet, Sum
 from django.utils import timezone
 
 from core import tenancy
@@ -107,46 +107,34 @@ def to_visit(
 
 
 def _top_spenders(since, per_store):
-    """``(member, store, amount)`` rows from the points app's purchases, if it has them."""
+    """``(member, store, amount)``: each store's ``per_store`` members who paid the most (net of
+    refunds) since ``since``, from the points app's purchases."""
     try:
         from points.models import Purchase
-    except ImportError:
+    except ImportError:  # the points app has no purchases yet
         return []
+    from core.models import Store
+
     rows = (
-        Purchase.objects.filter(**{f"{_purchase_time_field(Purchase)}__gte": since})
+        Purchase.objects.filter(occurred_at__gte=since)
         .values("member", "store")
-        .annotate(total=_sum_amount(Purchase))
-        .order_by("store", "-total")
+        .annotate(total=Sum(F("amount_paid") - F("refunded_amount")))
+        .filter(total__gt=0)
+        .order_by("store", "-total", "member")
     )
     by_store: dict = {}
     for row in rows:
-        by_store.setdefault(row["store"], [])
-        if len(by_store[row["store"]]) < per_store:
-            by_store[row["store"]].append(row)
-    members = Member.objects.in_bulk([r["member"] for rs in by_store.values() for r in rs])
-    from core.models import Store
-
-    stores = Store.objects.in_bulk([s for s in by_store if s])
+        picked = by_store.setdefault(row["store"], [])
+        if len(picked) < per_store:
+            picked.append(row)
+    chosen = [row for picked in by_store.values() for row in picked]
+    members = Member.objects.in_bulk([row["member"] for row in chosen])
+    stores = Store.objects.in_bulk(list(by_store))
     return [
-        (members[r["member"]], stores.get(r["store"]), r["total"])
-        for rs in by_store.values()
-        for r in rs
-        if r["member"] in members
+        (members[row["member"]], stores.get(row["store"]), row["total"])
+        for row in chosen
+        if row["member"] in members
     ]
-
-
-def _purchase_time_field(model) -> str:
-    names = {f.name for f in model._meta.get_fields()}
-    for candidate in ("purchased_at", "occurred_at", "created_at"):
-        if candidate in names:
-            return candidate
-    raise LookupError("points.Purchase has no time field complaints knows")
-
-
-def _sum_amount(model):
-    from django.db.models import Sum
-
-    return Sum("amount")
 
 
 # --- the report -------------------------------------------------------------------------------
