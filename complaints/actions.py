@@ -365,19 +365,23 @@ def do_escalate_due(now: datetime.datetime | None = None) -> list[Ticket]:
 # --- compensation, rating ---------------------------------------------------------------------
 
 
-def _post_points(ticket: Ticket, points: int, *, actor, reason: str) -> str:
-    """Post ``points`` to the ticket's member through the points ledger; returns a reference."""
+def _post_points(ticket: Ticket, points: int, *, actor, is_reward: bool, note: str) -> str:
+    """Post ``points`` to the ticket's member through the points ledger (idempotent per ticket);
+    returns the ledger entry's id. Refusals (e.g. staff compensating their own member account)
+    are ``ValidationError``s and roll the compensation back."""
     from points.actions import do_award_points
+    from points.models import Reason
 
+    user, _label = _actor(actor)
     entry = do_award_points(
         ticket.member,
-        kind="adjust",
+        reason=Reason.SUGGESTION if is_reward else Reason.COMPENSATION,
         points=points,
         idempotency_key=COMPENSATION_KEY.format(ticket_id=ticket.pk),
-        actor=actor,
-        reason=reason,
+        actor=user,
+        note=note,
     )
-    return str(getattr(entry, "pk", entry) or "")
+    return str(entry.pk)
 
 
 @transaction.atomic
@@ -410,12 +414,10 @@ def do_compensate(
         recorded_by=user,
     )
     if kind == CompensationKind.POINTS:
-        reason = (
-            _("Reward for adopted suggestion %(number)s")
-            if is_reward
-            else _("Compensation for ticket %(number)s")
-        ) % {"number": locked.number}
-        compensation.ledger_reference = _post_points(locked, points, actor=actor, reason=reason)
+        # The note is the ticket number, not a translated text: the ledger fingerprints it.
+        compensation.ledger_reference = _post_points(
+            locked, points, actor=actor, is_reward=is_reward, note=locked.number
+        )
         compensation.save(update_fields=["ledger_reference"])
     _event(locked, TicketEvent.Type.COMPENSATION, actor, note=str(compensation))
     if is_reward:
