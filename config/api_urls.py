@@ -5,11 +5,15 @@ from rest_framework.routers import DefaultRouter
 from complaints.api import ReturnVisitViewSet, TicketViewSet
 from core.api.stores import StoreViewSet
 from membership.api import MemberViewSet
+from points.api import PointsViewSet, PurchaseViewSet, RedemptionViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("stores", StoreViewSet, basename="store")
 router.register("members", MemberViewSet, basename="member")
+router.register("purchases", PurchaseViewSet, basename="purchase")
+router.register("redemptions", RedemptionViewSet, basename="redemption")
+router.register("points", PointsViewSet, basename="points")
 router.register("tickets", TicketViewSet, basename="ticket")
 router.register("return-visits", ReturnVisitViewSet, basename="return-visit")
 

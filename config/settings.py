@@ -157,6 +157,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # fan_out claims each UTC day once, so an hourly beat runs the job once a day.
+    "points-expire": {
+        "task": "core.tasks.fan_out",
+        "schedule": 3600.0,
+        "args": ("points.tasks.expire_points", "day"),
+    },
     # Complaint deadlines: escalate tickets near or past their due time (complaints.tasks).
     "complaints-escalation": {
         "task": "core.tasks.fan_out",

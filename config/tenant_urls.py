@@ -12,6 +12,7 @@ urlpatterns = [
     path("", core_views.tenant_home, name="tenant_home"),
     path("admin/", tenant_admin_site.urls),
     path("members/", include("membership.urls")),
+    path("points/", include("points.urls")),
     path("complaints/", include("complaints.urls")),
     # Reachable from inside the mount so that templates can link to them with {% url %}.
     path("accounts/logout/", public_in_tenant(auth_views.LogoutView.as_view()), name="logout"),

@@ -31,10 +31,36 @@ class ReadOnlyAdmin(TenantModelAdmin):
 
 @register(Member)
 class MemberAdmin(ReadOnlyAdmin):
+    """Members change through the front-desk pages; the admin only links a member to the staff
+    user they are (so that staff cannot post adjustments or redemptions to themselves)."""
+
     list_display = ["name", "card_number", "phone", "status", "joined_on", "valid_until"]
     list_filter = ["status"]
     search_fields = ["card_number", "name"]
     exclude = ["id_number_encrypted", "id_number_digest"]
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            f.name
+            for f in Member._meta.concrete_fields
+            if f.name not in ("staff_user", "tenant", *self.exclude)
+        ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "staff_user":
+            from django.contrib.auth import get_user_model
+
+            from core import tenancy
+
+            tenant = tenancy.current_tenant_or_none()
+            users = get_user_model().objects.all()
+            if tenant is not None:
+                users = users.filter(staff_roles__tenant=tenant).distinct()
+            kwargs["queryset"] = users
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @register(MemberChange)

@@ -134,6 +134,18 @@ class Member(TenantOwnedModel):
         related_name="referrals",
         verbose_name=_("referrer"),
     )
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff user"),
+        help_text=_(
+            "Set when this member is also one of our staff: they may not post "
+            "adjustments or redemptions to their own account."
+        ),
+    )
     joined_on = models.DateField(_("joined"), default=timezone.localdate)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     status = models.CharField(

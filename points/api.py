@@ -1,0 +1,315 @@
+"""Points over the API (served at /api/v1/<tenant>/…).
+
+POSTs honour ``Idempotency-Key`` twice over: the base class replays the first HTTP response, and
+the action itself is idempotent on the same key (``api:<key>``), so even a request whose
+response was lost and whose record was rolled back never posts twice.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from core.api.idempotency import HEADER
+from core.api.views import TenantViewSet
+from core.models import Store
+from membership.models import Member
+
+from . import actions, selectors
+from .models import LedgerEntry, Purchase, PurchaseLine, Redemption, Refund, Reward
+
+
+def _key(request) -> str:
+    key = request.headers.get(HEADER, "").strip()
+    if not key:
+        raise ValidationError({HEADER: ["This header is required to post points."]})
+    return f"api:{key}"[:150]
+
+
+def _refused(error: DjangoValidationError):
+    code = getattr(error, "code", None) or "invalid"
+    status_code = (
+        status.HTTP_422_UNPROCESSABLE_ENTITY
+        if isinstance(error, actions.IdempotencyConflict)
+        else status.HTTP_409_CONFLICT
+        if isinstance(error, actions.InsufficientPoints)
+        else status.HTTP_400_BAD_REQUEST
+    )
+    return Response(
+        {"error": {"code": code, "message": " ".join(error.messages), "details": {}}},
+        status=status_code,
+    )
+
+
+class LineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PurchaseLine
+        fields = [
+            "id",
+            "description",
+            "category",
+            "quantity",
+            "list_amount",
+            "discount_rate",
+            "amount_due",
+            "earns_points",
+            "refunded_quantity",
+        ]
+        read_only_fields = [
+            "id",
+            "discount_rate",
+            "amount_due",
+            "earns_points",
+            "refunded_quantity",
+        ]
+        extra_kwargs = {"list_amount": {"min_value": 0}, "quantity": {"min_value": 1}}
+
+
+class PurchaseSerializer(serializers.ModelSerializer):
+    member = serializers.PrimaryKeyRelatedField(queryset=Member.objects)
+    store = serializers.PrimaryKeyRelatedField(queryset=Store.objects)
+    lines = LineSerializer(many=True)
+    points_used = serializers.IntegerField(min_value=0, default=0)
+    occurred_at = serializers.DateTimeField(required=False)
+
+    class Meta:
+        model = Purchase
+        fields = [
+            "id",
+            "member",
+            "store",
+            "occurred_at",
+            "lines",
+            "list_amount",
+            "discount_amount",
+            "amount_due",
+            "points_used",
+            "points_value",
+            "amount_paid",
+            "points_earned",
+            "refunded_amount",
+            "points_reversed",
+            "points_returned",
+            "status",
+        ]
+        read_only_fields = [
+            "id",
+            "list_amount",
+            "discount_amount",
+            "amount_due",
+            "points_value",
+            "amount_paid",
+            "points_earned",
+            "refunded_amount",
+            "points_reversed",
+            "points_returned",
+            "status",
+        ]
+
+    def validate_lines(self, value):
+        if not value:
+            raise serializers.ValidationError("At least one line.")
+        return value
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    lines = serializers.DictField(child=serializers.IntegerField(min_value=1), required=False)
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, write_only=True
+    )
+
+    class Meta:
+        model = Refund
+        fields = [
+            "id",
+            "purchase",
+            "lines",
+            "amount",
+            "reason",
+            "due_amount",
+            "cash_amount",
+            "deducted_amount",
+            "points_reversed",
+            "points_returned",
+            "debt_recorded",
+            "created_at",
+        ]
+        read_only_fields = [
+            "id",
+            "purchase",
+            "due_amount",
+            "cash_amount",
+            "deducted_amount",
+            "points_reversed",
+            "points_returned",
+            "debt_recorded",
+            "created_at",
+        ]
+
+
+class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    lookup_value_regex = r"\d+"
+    model = Purchase
+    serializer_class = PurchaseSerializer
+    read_capability = "members.view"
+    write_capability = "points.post"
+
+    def scope_queryset(self, queryset):
+        queryset = queryset.prefetch_related("lines")
+        member = self.request.query_params.get("member")
+        if member and member.isdigit():
+            queryset = queryset.filter(member_id=int(member))
+        return queryset
+
+    def create(self, request):
+        serializer = PurchaseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            purchase = actions.do_record_purchase(
+                member=data["member"],
+                store=data["store"],
+                lines=[dict(line) for line in data["lines"]],
+                points_used=data["points_used"],
+                occurred_at=data.get("occurred_at"),
+                idempotency_key=_key(request),
+                actor=request.user,
+            )
+        except DjangoValidationError as error:
+            return _refused(error)
+        return Response(PurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RefundSerializer, responses=RefundSerializer)
+    @action(detail=True, methods=["post"])
+    def refunds(self, request, pk=None):
+        purchase = get_object_or_404(self.get_queryset(), pk=pk)
+        serializer = RefundSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            refund = actions.do_refund(
+                purchase,
+                lines=data.get("lines"),
+                amount=data.get("amount"),
+                reason=data.get("reason", ""),
+                idempotency_key=_key(request),
+                actor=request.user,
+            )
+        except DjangoValidationError as error:
+            return _refused(error)
+        return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+
+
+class RedemptionSerializer(serializers.ModelSerializer):
+    member = serializers.PrimaryKeyRelatedField(queryset=Member.objects)
+    reward = serializers.PrimaryKeyRelatedField(queryset=Reward.objects)
+    id_number = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    coupons = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+
+    class Meta:
+        model = Redemption
+        fields = [
+            "id",
+            "member",
+            "reward",
+            "points",
+            "status",
+            "id_number",
+            "coupons",
+            "created_at",
+        ]
+        read_only_fields = ["id", "points", "status", "coupons", "created_at"]
+
+
+class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    lookup_value_regex = r"\d+"
+    model = Redemption
+    serializer_class = RedemptionSerializer
+    read_capability = "members.view"
+    write_capability = "points.post"
+
+    def scope_queryset(self, queryset):
+        return queryset.prefetch_related("coupons")
+
+    def create(self, request):
+        serializer = RedemptionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            redemption = actions.do_redeem_reward(
+                data["member"],
+                data["reward"],
+                idempotency_key=_key(request),
+                actor=request.user,
+                id_number=data.get("id_number", ""),
+            )
+        except DjangoValidationError as error:
+            return _refused(error)
+        return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    reason_label = serializers.CharField(source="get_reason_display", read_only=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "kind",
+            "reason",
+            "reason_label",
+            "points",
+            "note",
+            "purchase",
+            "refund",
+            "redemption",
+            "effective_on",
+            "created_at",
+        ]
+
+
+class BalanceSerializer(serializers.Serializer):
+    member = serializers.IntegerField()
+    balance = serializers.IntegerField()
+    debt = serializers.IntegerField()
+    expiring_30_days = serializers.IntegerField()
+    expiring_90_days = serializers.IntegerField()
+
+
+class PointsViewSet(TenantViewSet):
+    """``points/<member id>/balance/`` and ``points/<member id>/history/`` (cursor-paginated)."""
+
+    model = Member
+    lookup_value_regex = r"\d+"
+    serializer_class = BalanceSerializer
+    read_capability = "members.view"
+    write_capability = "points.post"
+
+    @extend_schema(responses=BalanceSerializer)
+    @action(detail=True, methods=["get"])
+    def balance(self, request, pk=None):
+        member = get_object_or_404(self.get_queryset(), pk=pk)
+        panel = selectors.balance_of(member)
+        from . import ledger
+
+        today = ledger.local_today()
+        return Response(
+            {
+                "member": member.pk,
+                "balance": panel["balance"],
+                "debt": panel["debt"],
+                "expiring_30_days": selectors.expiring_within(member, today, 30),
+                "expiring_90_days": selectors.expiring_within(member, today, 90),
+            }
+        )
+
+    @extend_schema(responses=EntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        member = get_object_or_404(self.get_queryset(), pk=pk)
+        entries = LedgerEntry.objects.filter(member=member)
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(EntrySerializer(page, many=True).data)

@@ -1,0 +1,119 @@
+"""Real threads against PostgreSQL: each thread has its own connection and transaction."""
+
+import json
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from core import tenancy
+from points import actions
+from points.models import LedgerEntry, PointsAccount, Purchase, Redemption, Reward
+from points.reconcile import mismatches
+from tests.factories import ApiKeyFactory, StoreFactory
+from tests.points.helpers import award, member
+
+
+def run_together(count, work):
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, []
+
+    def thread(index):
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as error:  # collected and asserted by the test
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=thread, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_redemptions_never_overspend_one_balance(world):
+    with tenancy.tenant_context(world.a):
+        m = member()
+        award(m, 550)
+        gift = Reward.objects.create(name_zh="礼品", points_cost=100)
+
+    def redeem(index):
+        with tenancy.tenant_context(world.a):
+            return actions.do_redeem_reward(m, gift, idempotency_key=f"concurrent-{index}")
+
+    results, errors = run_together(20, redeem)
+    assert all(isinstance(e, actions.InsufficientPoints) for e in errors), errors
+    assert len([r for r in results if r]) == 5
+    with tenancy.tenant_context(world.a):
+        assert PointsAccount.objects.get(member=m).balance == 50
+        assert Redemption.objects.count() == 5
+        assert mismatches() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_api_requests_with_one_idempotency_key_post_once(world):
+    with tenancy.tenant_context(world.a):
+        m = member()
+        store = StoreFactory()
+    key = ApiKeyFactory(tenant=world.a).raw_key
+    body = json.dumps(
+        {"member": m.pk, "store": store.pk, "lines": [{"list_amount": "99.90", "category": "x"}]}
+    )
+
+    def post(index):
+        return Client().post(
+            "/api/v1/tenant-a/purchases/",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Api-Key {key}",
+            HTTP_IDEMPOTENCY_KEY="same-key-10",
+        )
+
+    results, errors = run_together(10, post)
+    assert errors == []
+    assert {r.status_code for r in results} == {201}
+    assert len({r.json()["id"] for r in results}) == 1
+    with tenancy.tenant_context(world.a):
+        assert Purchase.objects.count() == 1
+        assert LedgerEntry.objects.count() == 1
+        assert PointsAccount.objects.get(member=m).balance == 99
+
+    other = Client().post(
+        "/api/v1/tenant-a/purchases/",
+        body.replace("99.90", "10.00"),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {key}",
+        HTTP_IDEMPOTENCY_KEY="same-key-10",
+    )
+    assert other.status_code == 422
+    with tenancy.tenant_context(world.a):
+        assert Purchase.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_purchases_with_one_key_in_the_service_layer_post_once(world):
+    with tenancy.tenant_context(world.a):
+        m = member()
+        store = StoreFactory()
+
+    def buy(index):
+        with tenancy.tenant_context(world.a):
+            return actions.do_record_purchase(
+                member=m,
+                store=store,
+                lines=[{"list_amount": Decimal("10"), "category": "x"}],
+                idempotency_key="one-key",
+            ).pk
+
+    results, errors = run_together(10, buy)
+    assert errors == []
+    assert len(set(results)) == 1
+    with tenancy.tenant_context(world.a):
+        assert PointsAccount.objects.get(member=m).balance == 10

@@ -1,0 +1,133 @@
+import datetime
+
+import pytest
+
+from membership.models import MemberStatus
+from points import expiry, selectors
+from points.models import EntryKind, LedgerEntry, Lot
+from points.rules import expiry_date, next_anniversary, period_end
+from points.tasks import expire_points
+from tests.points.helpers import assert_reconciled, award, balance, configure, member
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.date(2026, 6, 1)
+
+
+def _due_lots(n, who=None, *, due=DAY):
+    who = who or member()
+    for i in range(n):
+        award(who, 10 + i, expires_at=due, earned_on=due - datetime.timedelta(days=400))
+    return who
+
+
+def test_due_lots_expire_with_an_entry_per_lot_and_the_balance_follows(in_a):
+    m = _due_lots(3)
+    award(m, 7, expires_at=DAY + datetime.timedelta(days=1))
+    run = expiry.expire_due_lots(DAY)
+    assert run.lots == 3 and run.finished
+    assert balance(m) == 7
+    expired = LedgerEntry.objects.filter(kind=EntryKind.EXPIRE)
+    assert sorted(e.points for e in expired) == [-12, -11, -10]
+    assert_reconciled()
+
+
+def test_running_the_expiry_twice_changes_nothing(in_a):
+    m = _due_lots(4)
+    expiry.expire_due_lots(DAY)
+    before = (LedgerEntry.objects.count(), balance(m))
+    again = expiry.expire_due_lots(DAY)
+    assert again.lots == 0
+    assert (LedgerEntry.objects.count(), balance(m)) == before
+    assert_reconciled()
+
+
+def test_the_expiry_stops_after_its_batches_and_resumes_from_the_cursor(in_a):
+    m = _due_lots(5)
+    first = expiry.expire_due_lots(DAY, batch_size=2, max_batches=1)
+    assert (first.lots, first.finished) == (2, False)
+    assert Lot.objects.filter(remaining__gt=0).count() == 3
+    rest = expiry.expire_due_lots(DAY, batch_size=2, cursor=first.cursor)
+    assert rest.lots == 3
+    assert balance(m) == 0
+    assert_reconciled()
+
+
+def test_the_task_sends_itself_on_until_everything_due_has_expired(world, monkeypatch):
+    import points.tasks
+    from core import tenancy
+
+    with tenancy.tenant_context(world.a):
+        m = _due_lots(5, due=datetime.date.today())
+    monkeypatch.setattr(points.tasks, "MAX_BATCHES_PER_RUN", 1)
+    monkeypatch.setattr(expiry, "BATCH_SIZE", 2)
+    expire_points.apply(kwargs={"tenant_id": world.a.pk})
+    with tenancy.tenant_context(world.a):
+        assert balance(m) == 0
+        assert LedgerEntry.objects.filter(kind=EntryKind.EXPIRE).count() == 5
+        assert_reconciled()
+
+
+def test_members_and_staff_see_which_lot_expired_and_where_it_came_from(in_a):
+    m = member()
+    award(m, 30, expires_at=DAY, earned_on=datetime.date(2025, 5, 2), note="homework")
+    expiry.expire_due_lots(DAY)
+    entry = LedgerEntry.objects.get(kind=EntryKind.EXPIRE)
+    [explained] = selectors.expiry_explanations([entry.pk])[entry.pk]
+    assert explained["points"] == 30
+    assert explained["earned_at"] == datetime.date(2025, 5, 2)
+    assert "homework" in explained["source"]
+
+
+def test_a_lapsed_membership_loses_all_its_points_when_the_tenant_says_so(in_a):
+    configure(clear_on_lapse=True)
+    lapsed = member()
+    award(lapsed, 100, expires_at=None)
+    award(lapsed, 50, expires_at=DAY + datetime.timedelta(days=300))
+    active = member()
+    award(active, 40, expires_at=None)
+    lapsed.status = MemberStatus.EXPIRED
+    lapsed.save()
+    assert expiry.clear_lapsed(DAY) == 2
+    assert (balance(lapsed), balance(active)) == (0, 40)
+    assert expiry.clear_lapsed(DAY) == 0
+    assert LedgerEntry.objects.filter(reason="lapse").count() == 2
+    assert_reconciled()
+
+
+def test_expired_lots_are_not_spent_even_before_the_job_ran(in_a):
+    from points.actions import InsufficientPoints
+    from tests.points.helpers import D, buy
+
+    m = member()
+    award(m, 50, expires_at=datetime.date.today())
+    with pytest.raises(InsufficientPoints):
+        buy(m, D("100"), points_used=10)
+
+
+@pytest.mark.parametrize(
+    ("policy", "months", "period", "earned", "expected"),
+    [
+        ("fixed_term", 12, "year", datetime.date(2026, 1, 31), datetime.date(2027, 1, 31)),
+        ("fixed_term", 1, "year", datetime.date(2026, 1, 31), datetime.date(2026, 2, 28)),
+        ("membership_year", 0, "year", datetime.date(2026, 5, 1), datetime.date(2027, 3, 15)),
+        ("membership_year", 12, "year", datetime.date(2026, 3, 14), datetime.date(2027, 3, 15)),
+        ("membership_year", 12, "year", datetime.date(2026, 3, 15), datetime.date(2028, 3, 15)),
+        ("calendar_period", 0, "month", datetime.date(2026, 2, 10), datetime.date(2026, 3, 1)),
+        ("calendar_period", 0, "quarter", datetime.date(2026, 5, 10), datetime.date(2026, 7, 1)),
+        ("calendar_period", 12, "year", datetime.date(2026, 5, 10), datetime.date(2028, 1, 1)),
+        ("never", 12, "year", datetime.date(2026, 5, 10), None),
+    ],
+)
+def test_expiry_dates_by_policy(policy, months, period, earned, expected):
+    joined = datetime.date(2024, 3, 15)
+    got = expiry_date(policy, earned_on=earned, joined_on=joined, months=months, period=period)
+    assert got == expected
+
+
+def test_anniversaries_and_period_ends():
+    assert next_anniversary(datetime.date(2024, 2, 29), datetime.date(2025, 1, 1)) == (
+        datetime.date(2025, 2, 28)
+    )
+    assert period_end(datetime.date(2026, 12, 31), "month") == datetime.date(2027, 1, 1)
+    assert period_end(datetime.date(2026, 12, 31), "quarter") == datetime.date(2027, 1, 1)
