@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from complaints.api import ReturnVisitViewSet, TicketViewSet
 from core.api.stores import StoreViewSet
 from membership.api import MemberViewSet
 from points.api import PointsViewSet, PurchaseViewSet, RedemptionViewSet
@@ -15,6 +16,8 @@ router.register("members", MemberViewSet, basename="member")
 router.register("purchases", PurchaseViewSet, basename="purchase")
 router.register("redemptions", RedemptionViewSet, basename="redemption")
 router.register("points", PointsViewSet, basename="points")
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("return-visits", ReturnVisitViewSet, basename="return-visit")
 
 urlpatterns = [
     path("members/<int:member_id>/tier/", MemberTierView.as_view(), name="member-tier"),

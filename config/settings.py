@@ -182,6 +182,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "args": ("tiers.tasks.settle_cycle", "hour"),
     },
+    # Complaint deadlines: escalate tickets near or past their due time (complaints.tasks).
+    "complaints-escalation": {
+        "task": "core.tasks.fan_out",
+        "schedule": 300.0,
+        "args": ("complaints.tasks.escalate_due_tickets", "minute"),
+    },
 }
 
 # --- Notifications: e-mail and SMS -------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns = [
     path("members/", include("membership.urls")),
     path("points/", include("points.urls")),
     path("tiers/", include("tiers.urls")),
+    path("complaints/", include("complaints.urls")),
     # Reachable from inside the mount so that templates can link to them with {% url %}.
     path("accounts/logout/", public_in_tenant(auth_views.LogoutView.as_view()), name="logout"),
     path("i18n/setlang/", public_in_tenant(set_language), name="set_language"),

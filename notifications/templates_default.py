@@ -92,6 +92,11 @@ SPECS: dict[str, TemplateSpec] = {
         subject=_("Your complaint {{ reference }}: {{ status }}"),
         body=_("{{ tenant }}: your complaint {{ reference }} is now {{ status }}."),
     ),
+    # Context: tenant, number, kind, status, text (what happened, already translated).
+    "complaint_update": (
+        lambda: _("%(tenant)s: your %(kind)s %(number)s"),
+        lambda: _("%(tenant)s · %(kind)s %(number)s (%(status)s): %(text)s"),
+    ),
 }
 
 

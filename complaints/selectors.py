@@ -1,0 +1,214 @@
+"""Reads: the staff queue, a member's tickets, the to-visit list and the report figures."""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Max, QuerySet, Sum
+from django.utils import timezone
+
+from core import tenancy
+from membership.models import Member
+
+from .models import OPEN_STATUSES, Kind, ReturnVisit, Status, Ticket, TicketEvent
+
+
+def ticket_queue(
+    *,
+    status: str = "",
+    kind: str = "",
+    store=None,
+    overdue: bool = False,
+    assignee=None,
+    now: datetime.datetime | None = None,
+) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.select_related("member", "store", "assignee")
+    if status == "open":
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    elif status:
+        tickets = tickets.filter(status=status)
+    if kind:
+        tickets = tickets.filter(kind=kind)
+    if store is not None:
+        tickets = tickets.filter(store=store)
+    if assignee is not None:
+        tickets = tickets.filter(assignee=assignee)
+    if overdue:
+        tickets = tickets.filter(status__in=OPEN_STATUSES, due_at__lt=now or timezone.now())
+    return tickets.order_by("due_at", "pk")
+
+
+def ticket_detail(pk: int) -> Ticket:
+    """Raises Ticket.DoesNotExist for a missing ticket and for another tenant's alike."""
+    return Ticket.objects.select_related("member", "store", "assignee", "recorded_by").get(pk=pk)
+
+
+def ticket_events(ticket: Ticket) -> QuerySet[TicketEvent]:
+    return ticket.events.select_related("actor").order_by("created_at", "pk")
+
+
+def member_tickets(member: Member) -> QuerySet[Ticket]:
+    return Ticket.objects.filter(member=member).select_related("store").order_by("-created_at")
+
+
+def member_ticket(member: Member, pk: int) -> Ticket:
+    """One of ``member``'s own tickets (the portal's access check)."""
+    return member_tickets(member).get(pk=pk)
+
+
+# --- to-visit list ---------------------------------------------------------------------------
+
+
+@dataclass
+class VisitCandidate:
+    member: Member
+    store: object
+    reason: str
+    amount: object = None
+    last_visit: datetime.datetime | None = None
+
+
+def to_visit(
+    *, days: int = 15, per_store: int = 3, now: datetime.datetime | None = None
+) -> list[VisitCandidate]:
+    """Whom to visit: each store's top spenders of the last ``days`` days (seed 003: "每半个月…
+    前三名客户") when the points app records purchases, plus members whose ticket closed in
+    that time and who have had no return visit since."""
+    from django.utils.translation import gettext as _
+
+    now = now or timezone.now()
+    since = now - datetime.timedelta(days=days)
+    candidates: list[VisitCandidate] = []
+    seen: set[int] = set()
+    for member, store, amount in _top_spenders(since, per_store):
+        seen.add(member.pk)
+        candidates.append(VisitCandidate(member, store, _("Top spender"), amount))
+    closed = (
+        Ticket.objects.filter(status=Status.CLOSED, closed_at__gte=since, member__isnull=False)
+        .values("member")
+        .annotate(last_closed=Max("closed_at"))
+    )
+    last_visits = dict(
+        ReturnVisit.objects.filter(member__in=[row["member"] for row in closed])
+        .values("member")
+        .annotate(last=Max("visited_at"))
+        .values_list("member", "last")
+    )
+    members = Member.objects.in_bulk([row["member"] for row in closed])
+    for row in closed:
+        member = members.get(row["member"])
+        last = last_visits.get(row["member"])
+        if member is None or member.pk in seen or (last and last >= row["last_closed"]):
+            continue
+        candidates.append(VisitCandidate(member, member.store, _("Ticket closed"), last_visit=last))
+    return candidates
+
+
+def _top_spenders(since, per_store):
+    """``(member, store, amount)``: each store's ``per_store`` members who paid the most (net of
+    refunds) since ``since``, from the points app's purchases."""
+    try:
+        from points.models import Purchase
+    except ImportError:  # the points app has no purchases yet
+        return []
+    from core.models import Store
+
+    rows = (
+        Purchase.objects.filter(occurred_at__gte=since)
+        .values("member", "store")
+        .annotate(total=Sum(F("amount_paid") - F("refunded_amount")))
+        .filter(total__gt=0)
+        .order_by("store", "-total", "member")
+    )
+    by_store: dict = {}
+    for row in rows:
+        picked = by_store.setdefault(row["store"], [])
+        if len(picked) < per_store:
+            picked.append(row)
+    chosen = [row for picked in by_store.values() for row in picked]
+    members = Member.objects.in_bulk([row["member"] for row in chosen])
+    stores = Store.objects.in_bulk(list(by_store))
+    return [
+        (members[row["member"]], stores.get(row["store"]), row["total"])
+        for row in chosen
+        if row["member"] in members
+    ]
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportRow:
+    label: str
+    by_kind: dict = field(default_factory=dict)
+    total: int = 0
+    median_first_reply: datetime.timedelta | None = None
+    median_close: datetime.timedelta | None = None
+    closed: int = 0
+    closed_in_time: int = 0
+
+    @property
+    def kind_counts(self) -> list[int]:
+        return [self.by_kind.get(kind.value, 0) for kind in Kind]
+
+    @property
+    def share_in_time(self) -> float | None:
+        return self.closed_in_time / self.closed if self.closed else None
+
+
+def _median(values) -> datetime.timedelta | None:
+    values = [v.total_seconds() for v in values if v is not None]
+    return datetime.timedelta(seconds=statistics.median(values)) if values else None
+
+
+def report(start: datetime.date, end: datetime.date, *, store=None) -> list[ReportRow]:
+    """Tickets filed in ``[start, end]`` (local dates of the tenant), one row per store and a
+    total row: counts by kind, median time to first reply and to close, share closed within
+    the deadline (of those closed)."""
+    from django.utils.translation import gettext as _
+
+    tz = tenancy.current_tenant().tzinfo
+    lower = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)
+    upper = datetime.datetime.combine(
+        end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+    )
+    tickets = Ticket.objects.filter(created_at__gte=lower, created_at__lt=upper).select_related(
+        "store"
+    )
+    if store is not None:
+        tickets = tickets.filter(store=store)
+    rows: dict = {}
+    total = ReportRow(_("All stores"))
+    facts = tickets.values_list(
+        "store_id", "store__name", "kind", "created_at", "replied_at", "closed_at", "due_at"
+    )
+    replies: dict = {}
+    closes: dict = {}
+    for store_id, store_name, kind, created, replied, closed, due in facts:
+        row = rows.setdefault(store_id, ReportRow(store_name or _("No store")))
+        for target in (row, total):
+            target.total += 1
+            target.by_kind[kind] = target.by_kind.get(kind, 0) + 1
+            if closed is not None:
+                target.closed += 1
+                target.closed_in_time += closed <= due
+        for key in (store_id, "*"):
+            replies.setdefault(key, []).append(replied - created if replied else None)
+            closes.setdefault(key, []).append(closed - created if closed else None)
+    for key, row in [*rows.items(), ("*", total)]:
+        row.median_first_reply = _median(replies.get(key, []))
+        row.median_close = _median(closes.get(key, []))
+    ordered = sorted(rows.values(), key=lambda r: str(r.label))
+    return [*ordered, total]
+
+
+KINDS = list(Kind)
+
+
+def counts_by_status() -> dict:
+    return dict(
+        Ticket.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
