@@ -88,14 +88,15 @@ SPECS: dict[str, TemplateSpec] = {
     ),
     "complaint_update": TemplateSpec(
         label=_("Complaint update"),
-        variables={"tenant": "Amber Tea", "reference": "C-0042", "status": "Resolved"},
-        subject=_("Your complaint {{ reference }}: {{ status }}"),
-        body=_("{{ tenant }}: your complaint {{ reference }} is now {{ status }}."),
-    ),
-    # Context: tenant, number, kind, status, text (what happened, already translated).
-    "complaint_update": (
-        lambda: _("%(tenant)s: your %(kind)s %(number)s"),
-        lambda: _("%(tenant)s · %(kind)s %(number)s (%(status)s): %(text)s"),
+        variables={
+            "tenant": "Amber Tea",
+            "number": "C-0042",
+            "kind": "Complaint",
+            "status": "Replied",
+            "text": "We have replied to you.",
+        },
+        subject=_("{{ tenant }}: your {{ kind }} {{ number }}"),
+        body=_("{{ tenant }} · {{ kind }} {{ number }} ({{ status }}): {{ text }}"),
     ),
 }
 
