@@ -7,7 +7,7 @@ response was lost and whose record was rolled back never posts twice.
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -251,8 +251,22 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
 
 
+class ExpiredLotSerializer(serializers.Serializer):
+    lot = serializers.IntegerField()
+    points = serializers.IntegerField()
+    earned_at = serializers.DateField()
+    expires_at = serializers.DateField(allow_null=True)
+    source = serializers.CharField()
+
+
 class EntrySerializer(serializers.ModelSerializer):
     reason_label = serializers.CharField(source="get_reason_display", read_only=True)
+    expired_lots = serializers.SerializerMethodField()
+
+    @extend_schema_field(ExpiredLotSerializer(many=True))
+    def get_expired_lots(self, entry) -> list:
+        """For expire entries: the lots cleared, when they were earned and from what."""
+        return self.context.get("explained", {}).get(entry.pk, [])
 
     class Meta:
         model = LedgerEntry
@@ -268,6 +282,7 @@ class EntrySerializer(serializers.ModelSerializer):
             "redemption",
             "effective_on",
             "created_at",
+            "expired_lots",
         ]
 
 
@@ -312,4 +327,6 @@ class PointsViewSet(TenantViewSet):
         member = get_object_or_404(self.get_queryset(), pk=pk)
         entries = LedgerEntry.objects.filter(member=member)
         page = self.paginate_queryset(entries)
-        return self.get_paginated_response(EntrySerializer(page, many=True).data)
+        explained = selectors.expiry_explanations([e.pk for e in page if e.kind == "expire"])
+        data = EntrySerializer(page, many=True, context={"explained": explained}).data
+        return self.get_paginated_response(data)

@@ -78,3 +78,25 @@ def test_another_tenants_member_is_not_found(api, world):
     with tenancy.tenant_context(world.b):
         theirs = member()
     assert api("get", f"points/{theirs.pk}/balance/").status_code == 404
+
+
+def test_the_history_explains_which_lots_expired(api, world):
+    import datetime
+
+    from points import expiry
+
+    with tenancy.tenant_context(world.a):
+        m = member()
+        award(
+            m,
+            40,
+            expires_at=datetime.date(2026, 6, 1),
+            earned_on=datetime.date(2025, 6, 1),
+            note="homework 7",
+        )
+        expiry.expire_due_lots(datetime.date(2026, 6, 1))
+    entries = api("get", f"points/{m.pk}/history/").json()["results"]
+    [expired] = [e for e in entries if e["kind"] == "expire"]
+    assert expired["points"] == -40
+    assert expired["expired_lots"][0]["earned_at"] == "2025-06-01"
+    assert "homework 7" in expired["expired_lots"][0]["source"]
