@@ -170,7 +170,10 @@ def _timed(func):
 
 def run(args):
     _setup()
-    from django.db import connection
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # the other apps' tables, e.g. after a merge
+    from django.db import connection, transaction
 
     from core import tenancy
     from core.models import Tenant
@@ -200,7 +203,8 @@ def run(args):
                 "start": rules.local_start(datetime.date(2026, 4, 1)),
                 "end": rules.local_start(BOUNDARY),
             }
-            with connection.cursor() as cursor:
+            with transaction.atomic(), connection.cursor() as cursor:
+                recalc._set_work_mem(cursor)  # the same memory as the set-based run
                 seconds, _ = _timed(lambda p=params, c=cursor: c.execute(PLAIN_SQL, p))
             results["plain"].append(seconds)
             print(f"run {i + 1}: plain one-statement 12-month spend SQL: {seconds:.1f} s")

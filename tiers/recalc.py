@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -58,7 +59,7 @@ def ladder(rules_on: datetime.date, proposed: dict | None = None):
 
 def decisions_sql(plan: Plan, *, proposed: dict | None = None) -> tuple[str, dict]:
     tenant = tenancy.current_tenant()
-    settings = tier_settings()
+    config = tier_settings()
     tiers, entry = ladder(plan.rules_on or plan.as_of, proposed)
     if entry is None:
         raise Tier.DoesNotExist("The tenant has no entry tier.")
@@ -68,7 +69,7 @@ def decisions_sql(plan: Plan, *, proposed: dict | None = None) -> tuple[str, dic
         "end_at": local_start(plan.as_of + datetime.timedelta(days=1)),
         "entry": entry.pk,
         "entry_rank": entry.rank,
-        "retention": settings.retention_cycles,
+        "retention": config.retention_cycles,
         "allow_up": plan.allow_up,
         "allow_down": plan.allow_down,
         "member": plan.member_id,
@@ -257,6 +258,14 @@ def decisions_sql(plan: Plan, *, proposed: dict | None = None) -> tuple[str, dic
     return sql, params
 
 
+def _set_work_mem(cursor) -> None:
+    """A whole tenant's members are aggregated in hash tables (one group per member); with the
+    default work_mem they spill to disk. Raised for this transaction only."""
+    work_mem = getattr(settings, "TIERS_RECALC_WORK_MEM", "256MB")
+    if work_mem and connection.vendor == "postgresql":
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+
+
 @dataclass
 class Outcome:
     up: int
@@ -272,6 +281,7 @@ def recalculate(plan: Plan, *, notify: bool = True) -> Outcome:
         effective_on=plan.effective_on, cycle=plan.cycle, now=timezone.now(), rule_none=None
     )
     with transaction.atomic(), connection.cursor() as cursor:
+        _set_work_mem(cursor)
         cursor.execute("DROP TABLE IF EXISTS tier_recalc")
         cursor.execute(f"CREATE TEMP TABLE tier_recalc ON COMMIT DROP AS {sql}", params)
         cursor.execute(
@@ -347,7 +357,8 @@ def dry_run(plan: Plan, *, proposed: dict | None = None, sample: int = 10) -> Dr
     """How many members ``plan`` would move up and down (and a sample of who); writes nothing."""
     sql, params = decisions_sql(plan, proposed=proposed)
     params["sample"] = sample
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        _set_work_mem(cursor)
         cursor.execute(
             f"""WITH x AS ({sql})
                 SELECT COUNT(*) FILTER (WHERE new_rank > cur_rank),
