@@ -21,6 +21,7 @@ from core.selectors import staff_role
 from membership.models import Member
 from notifications.actions import do_enqueue_message
 from notifications.models import Channel as MessageChannel
+from tiers.selectors import effective_benefits
 
 from . import deadlines, workflow
 from .attachments import store_attachment
@@ -123,6 +124,9 @@ def _tell_member(ticket: Ticket, text: str, dedupe_key: str) -> None:
 
 def _set_deadline(ticket: Ticket, *, override: int | None = None) -> None:
     tenant = tenancy.current_tenant()
+    if override is None and ticket.member_id:
+        # The member's tier may promise a faster answer (a benefit; it only ever shortens).
+        override = effective_benefits(ticket.member).complaint_days
     ticket.warn_at, ticket.due_at = deadlines.deadline_for(
         ticket, tzinfo=tenant.tzinfo, override=override
     )

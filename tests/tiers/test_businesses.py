@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from tests.tiers.helpers import at, benefit, buy, earn, ladder, member, settings
 from tiers import actions, selectors
@@ -74,7 +75,7 @@ def test_the_training_school(school, world):
     student.refresh_from_db()
     assert student.valid_until == D(2030, 4, 1)
     assert actions.renewal_price(school["gold"]) == Decimal("240.00")
-    with time_machine.travel(at(D(2027, 5, 1)), tick=False):
+    with time_machine.travel(at(D(2027, 5, 1)), tick=False), translation.override("en"):
         progress = selectors.progress(student)
     assert progress["next_tier"].code == "gold"
     assert "6,500 yuan more before 2027-12-31" in progress["to_next"][0]
