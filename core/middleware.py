@@ -83,9 +83,9 @@ class LanguageMiddleware:
 
     def __call__(self, request):
         language = self._choose(request)
-        with translation.override(language):  # the language of this request only
-            request.LANGUAGE_CODE = translation.get_language()
-            response = self.get_response(request)
+        translation.activate(language)  # as Django's LocaleMiddleware does
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", language)
         return response

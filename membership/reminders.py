@@ -56,9 +56,7 @@ def birthday_greetings(tenant, local_date: datetime.date, settings):
 
 def membership_expiring(tenant, local_date: datetime.date, settings):
     expires_on = local_date + datetime.timedelta(days=settings.membership_lead_days)
-    rows = Member.objects.filter(valid_until=expires_on, status=MemberStatus.ACTIVE).values(
-        *FIELDS
-    )
+    rows = Member.objects.filter(valid_until=expires_on, status=MemberStatus.ACTIVE).values(*FIELDS)
     for row in rows.iterator(chunk_size=2000):
         channel = _channel(row)
         if channel is None:

@@ -36,6 +36,10 @@ def register_benefits_provider(func: Callable) -> None:
     _provider = func
 
 
+def current_benefits_provider() -> Callable:
+    return _provider
+
+
 def reset_benefits_provider() -> None:
     global _provider
     _provider = _no_benefits
