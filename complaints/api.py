@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -132,7 +132,7 @@ class UploadSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
-class TicketViewSet(TenantViewSet):
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """File, follow and work tickets. ``?member=<id>`` lists one member's tickets."""
 
     model = Ticket
@@ -152,13 +152,6 @@ class TicketViewSet(TenantViewSet):
         if status_:
             queryset = queryset.filter(status=status_)
         return queryset
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset().order_by("pk"))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
@@ -271,7 +264,7 @@ class ReturnVisitSerializer(serializers.ModelSerializer):
         read_only_fields = ["id"]
 
 
-class ReturnVisitViewSet(TenantViewSet):
+class ReturnVisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Return visits (回访); ``?member=<id>`` lists one member's."""
 
     model = ReturnVisit
@@ -284,13 +277,6 @@ class ReturnVisitViewSet(TenantViewSet):
         if member and member.isdigit():
             queryset = queryset.filter(member_id=int(member))
         return queryset
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset().order_by("pk"))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)

@@ -107,61 +107,69 @@ def ticket_detail(request, pk):
     )
 
 
+def _act(request, ticket, form, do, done: str):
+    """The ticket page's POST buttons: validate ``form``, run ``do(cleaned_data)`` (one action),
+    say what happened, and go back to the ticket. Nothing is silently dropped: an invalid form,
+    a refused step and a refused action each come back as a message."""
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    else:
+        try:
+            do(form.cleaned_data)
+        except PermissionDenied as error:
+            messages.error(request, str(error) or _("You may not do this."))
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            messages.success(request, done)
+    return redirect("complaints:detail", pk=ticket.pk)
+
+
 @require_POST
 @tenant_view("complaints.work")
 def ticket_transition(request, pk):
     ticket = _ticket_or_404(pk)
-    form = TransitionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a step."))
-        return redirect("complaints:detail", pk=ticket.pk)
-    try:
-        actions.do_transition(
-            ticket, form.cleaned_data["target"], actor=request.user, note=form.cleaned_data["note"]
-        )
-    except PermissionDenied as error:
-        messages.error(request, str(error) or _("You may not do this."))
-    except ValidationError as error:
-        messages.error(request, _errors(error))
-    else:
-        messages.success(request, _("Done."))
-    return redirect("complaints:detail", pk=ticket.pk)
+    return _act(
+        request,
+        ticket,
+        TransitionForm(request.POST),
+        lambda data: actions.do_transition(
+            ticket, data["target"], actor=request.user, note=data["note"]
+        ),
+        _("Done."),
+    )
 
 
 @require_POST
 @tenant_view("complaints.work")
 def ticket_assign(request, pk):
     ticket = _ticket_or_404(pk)
-    form = AssignForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.do_assign(ticket, form.cleaned_data["assignee"], actor=request.user)
-        except ValidationError as error:
-            messages.error(request, _errors(error))
-        else:
-            messages.success(request, _("Assigned."))
-    return redirect("complaints:detail", pk=ticket.pk)
+    return _act(
+        request,
+        ticket,
+        AssignForm(request.POST),
+        lambda data: actions.do_assign(ticket, data["assignee"], actor=request.user),
+        _("Assigned."),
+    )
 
 
 @require_POST
 @tenant_view("complaints.work")
 def ticket_compensate(request, pk):
     ticket = _ticket_or_404(pk)
-    form = CompensationForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.do_compensate(
-                ticket,
-                kind=form.cleaned_data["kind"],
-                points=form.cleaned_data["points"] or 0,
-                description=form.cleaned_data["description"],
-                actor=request.user,
-            )
-        except ValidationError as error:
-            messages.error(request, _errors(error))
-        else:
-            messages.success(request, _("Compensation recorded; the member is told."))
-    return redirect("complaints:detail", pk=ticket.pk)
+    return _act(
+        request,
+        ticket,
+        CompensationForm(request.POST),
+        lambda data: actions.do_compensate(
+            ticket,
+            kind=data["kind"],
+            points=data["points"] or 0,
+            description=data["description"],
+            actor=request.user,
+        ),
+        _("Compensation recorded; the member is told."),
+    )
 
 
 @require_POST
@@ -169,38 +177,33 @@ def ticket_compensate(request, pk):
 def ticket_rate(request, pk):
     """Staff record the rating a member gave by phone or on site."""
     ticket = _ticket_or_404(pk)
-    form = RatingForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.do_rate(
-                ticket,
-                rating=form.cleaned_data["rating"],
-                comment=form.cleaned_data["comment"],
-                actor=request.user,
-            )
-        except ValidationError as error:
-            messages.error(request, _errors(error))
-        else:
-            messages.success(request, _("Rating recorded."))
-    return redirect("complaints:detail", pk=ticket.pk)
+    return _act(
+        request,
+        ticket,
+        RatingForm(request.POST),
+        lambda data: actions.do_rate(
+            ticket, rating=data["rating"], comment=data["comment"], actor=request.user
+        ),
+        _("Rating recorded."),
+    )
 
 
 @require_POST
 @tenant_view("complaints.record")
 def ticket_attach(request, pk):
     ticket = _ticket_or_404(pk)
-    form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            for upload in form.cleaned_data["pictures"]:
-                actions.do_add_attachment(ticket, upload, actor=request.user)
-        except ValidationError as error:
-            messages.error(request, _errors(error))
-        else:
-            messages.success(request, _("Pictures attached."))
-    else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-    return redirect("complaints:detail", pk=ticket.pk)
+
+    def attach(data):
+        for upload in data["pictures"]:
+            actions.do_add_attachment(ticket, upload, actor=request.user)
+
+    return _act(
+        request,
+        ticket,
+        AttachmentForm(request.POST, request.FILES),
+        attach,
+        _("Pictures attached."),
+    )
 
 
 @tenant_view("complaints.record")

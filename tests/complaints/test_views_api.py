@@ -212,3 +212,17 @@ def test_the_api_refuses_a_fake_picture(owner, world):
         {"file": SimpleUploadedFile("x.png", PNG, "image/png")},
     )
     assert ok.status_code == 200 and len(ok.json()["attachments"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("button", "data"),
+    [("assign", {"assignee": "999999"}), ("rate", {"rating": "9"}), ("compensate", {})],
+)
+def test_a_bad_form_on_a_ticket_button_says_why_and_changes_nothing(owner, world, button, data):
+    ticket = _in(world.a, TicketFactory)
+    response = owner.post(f"{A}/{ticket.pk}/{button}/", data, follow=True)
+    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert shown and all(level == "error" for level, _ in shown)
+    with tenancy.tenant_context(world.a):
+        after = Ticket.objects.get(pk=ticket.pk)
+    assert (after.assignee_id, after.rating) == (ticket.assignee_id, ticket.rating)
