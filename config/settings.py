@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "points",
     "tiers",
     "complaints",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 """Tenant mounts and the request language.
 
 Every tenant route lives under a *mount*: ``/t/<slug>/`` for staff pages and the tenant admin,
-``/api/v1/<slug>/`` for the API. The mount middleware strips the prefix, activates the tenant for
+``/api/v1/<slug>/`` for the API, ``/m/<slug>/`` for the member portal. The mount middleware strips the prefix, activates the tenant for
 the whole request, switches to the mount's own urlconf and sets the script prefix, so that
 ``reverse()`` (and the Django admin) produce tenant URLs without anyone passing the slug around.
 A tenant route therefore cannot be reached without an active tenant: it is not in the root
@@ -22,8 +22,9 @@ from .models import Tenant
 MOUNTS = {
     "t": "config.tenant_urls",
     "api/v1": "config.api_urls",
+    "m": "config.portal_urls",
 }
-_MOUNT_RE = re.compile(r"^/(?P<mount>t|api/v1)/(?P<slug>[-a-zA-Z0-9_]+)(?P<rest>/.*)?$")
+_MOUNT_RE = re.compile(r"^/(?P<mount>t|api/v1|m)/(?P<slug>[-a-zA-Z0-9_]+)(?P<rest>/.*)?$")
 
 
 def tenant_path(tenant: Tenant, path: str = "/", mount: str = "t") -> str:

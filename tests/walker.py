@@ -20,10 +20,10 @@ from django.utils.regex_helper import normalize
 from core import tenancy
 from core.models import TenantOwnedModel
 
-MOUNTS = {"t": "config.tenant_urls", "api/v1": "config.api_urls"}
+MOUNTS = {"t": "config.tenant_urls", "api/v1": "config.api_urls", "m": "config.portal_urls"}
 METHODS = ("get", "post", "patch", "delete")
 # Staff pages answer GET and POST; PATCH and DELETE are walked where they mean something (API).
-METHODS_BY_MOUNT = {"t": ("get", "post"), "api/v1": METHODS}
+METHODS_BY_MOUNT = {"t": ("get", "post"), "api/v1": METHODS, "m": ("get", "post")}
 
 
 def tenant_models() -> list[type[models.Model]]:

@@ -44,6 +44,15 @@ def test_every_staff_view_checks_a_role(route):
     )
 
 
+@pytest.mark.parametrize("route", walker.routes("config.portal_urls"), ids=lambda r: r.regex or "/")
+def test_every_portal_view_needs_a_signed_in_member(route):
+    callback = route.callback
+    assert getattr(callback, "member_view", False) or getattr(callback, "public_in_tenant", False), (
+        f"{route.regex}: wrap the view in @member_view, or mark it public_in_tenant "
+        "(sign-in and password reset only)"
+    )
+
+
 @pytest.mark.parametrize("route", walker.routes("config.api_urls"), ids=lambda r: r.regex)
 def test_every_api_route_uses_the_tenant_bases(route):
     view_class = getattr(route.callback, "cls", None)
