@@ -1,9 +1,10 @@
 """Tenant mounts and the request language.
 
 Every tenant route lives under a *mount*: ``/t/<slug>/`` for staff pages and the tenant admin,
-``/api/v1/<slug>/`` for the API, ``/m/<slug>/`` for the member portal. The mount middleware strips the prefix, activates the tenant for
-the whole request, switches to the mount's own urlconf and sets the script prefix, so that
-``reverse()`` (and the Django admin) produce tenant URLs without anyone passing the slug around.
+``/api/v1/<slug>/`` for the API, ``/m/<slug>/`` for the member portal. The mount middleware
+strips the prefix, activates the tenant for the whole request, switches to the mount's own
+urlconf and sets the script prefix, so that ``reverse()`` (and the Django admin) produce tenant
+URLs without anyone passing the slug around.
 A tenant route therefore cannot be reached without an active tenant: it is not in the root
 urlconf at all.
 """

@@ -51,9 +51,7 @@ def signed_in_member(request) -> tuple[Member, MemberCredential] | tuple[None, N
     if not isinstance(data, dict):
         return None, None
     member = (
-        Member.objects.filter(pk=data.get("member"))
-        .exclude(status=MemberStatus.TERMINATED)
-        .first()
+        Member.objects.filter(pk=data.get("member")).exclude(status=MemberStatus.TERMINATED).first()
     )
     credential = (
         MemberCredential.objects.filter(member=member).first() if member is not None else None

@@ -47,7 +47,8 @@ def test_every_staff_view_checks_a_role(route):
 @pytest.mark.parametrize("route", walker.routes("config.portal_urls"), ids=lambda r: r.regex or "/")
 def test_every_portal_view_needs_a_signed_in_member(route):
     callback = route.callback
-    assert getattr(callback, "member_view", False) or getattr(callback, "public_in_tenant", False), (
+    guarded = getattr(callback, "member_view", False)
+    assert guarded or getattr(callback, "public_in_tenant", False), (
         f"{route.regex}: wrap the view in @member_view, or mark it public_in_tenant "
         "(sign-in and password reset only)"
     )

@@ -19,9 +19,7 @@ def member(world):
 
 
 def _sign_in(client, identifier, password):
-    return client.post(
-        "/m/tenant-a/login/", {"identifier": identifier, "password": password}
-    )
+    return client.post("/m/tenant-a/login/", {"identifier": identifier, "password": password})
 
 
 def test_the_portal_asks_for_sign_in_first(client, member):
