@@ -19,6 +19,7 @@ from django.utils.cache import patch_vary_headers
 
 from . import tenancy
 from .models import Tenant
+from .selectors import active_tenant_by_slug
 
 MOUNTS = {
     "t": "config.tenant_urls",
@@ -47,7 +48,7 @@ class TenantMountMiddleware:
             from django.http import HttpResponsePermanentRedirect
 
             return HttpResponsePermanentRedirect(request.path + "/")
-        tenant = Tenant.objects.filter(slug=match["slug"], is_active=True).first()
+        tenant = active_tenant_by_slug(match["slug"])
         if tenant is None:
             return self._not_found(request, match["mount"])
 

@@ -69,6 +69,17 @@ def dangerously_all_tenants():
         _scope.reset(token)
 
 
+@contextlib.contextmanager
+def outside_tenants():
+    """No tenant active for the block (fail-closed: tenant-owned queries raise). For platform
+    data such as the tenants themselves, whose cache keys must not depend on the caller's tenant."""
+    token = _scope.set(None)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
 def activate(tenant: Tenant):
     """Set the active tenant and return the token for ``deactivate``."""
     return _scope.set(tenant)
