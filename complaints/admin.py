@@ -1,6 +1,17 @@
-from core.admin_sites import TenantModelAdmin, register
+from django.contrib import admin
 
-from .models import Compensation, DeadlinePolicy, ReturnVisit, Ticket, TicketEvent
+from core.admin_sites import TenantModelAdmin, platform_admin_site, register
+
+from .models import CalendarDay, Compensation, DeadlinePolicy, ReturnVisit, Ticket, TicketEvent
+
+
+@admin.register(CalendarDay, site=platform_admin_site)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """The national calendar's corrections: superusers only (the platform admin)."""
+
+    list_display = ["day", "is_working_day", "note"]
+    list_filter = ["is_working_day"]
+    date_hierarchy = "day"
 
 
 @register(DeadlinePolicy)

@@ -7,9 +7,21 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("Complaints and suggestions")
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from membership.panels import register_panel
 
+        from .deadlines import forget_corrections
+        from .models import CalendarDay
         from .panels import member_tickets_panel
+
+        for signal in (post_save, post_delete):
+            signal.connect(
+                lambda **kwargs: forget_corrections(),
+                sender=CalendarDay,
+                weak=False,
+                dispatch_uid=f"calendar-day-{signal is post_save}",
+            )
 
         register_panel(
             "complaints", "complaints/_member_panel.html", member_tickets_panel, order=40

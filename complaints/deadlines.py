@@ -10,18 +10,20 @@ override if it has one; else the tenant's ``DeadlinePolicy`` for the kind (or
 ``DEFAULT_WORKING_DAYS``), shortened to the caller's ``override`` where that is smaller (the
 member's tier benefit, once tiers exist; see docs/complaints.md).
 
-The calendar is ``chinesecalendar`` (public holidays and the adjusted working weekends, 调休).
-Its data ends with the last year the State Council has announced; for a day beyond it we count
-Monday to Friday as working days and log a warning, rather than refusing to file a ticket.
+The calendar is ``chinesecalendar`` (public holidays and the adjusted working weekends, 调休),
+corrected by the platform's ``CalendarDay`` rows: a superuser enters a newly announced year's
+holidays and working weekends there before the package catches up. For a day neither knows we
+count Monday to Friday as working days and log a warning, rather than refusing to file a ticket.
 """
 
 import datetime
 import logging
+import time
 from functools import lru_cache
 
 import chinese_calendar
 
-from .models import DeadlinePolicy, Kind
+from .models import CalendarDay, DeadlinePolicy, Kind
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +36,42 @@ DEFAULT_WORKING_DAYS = {
 END_OF_DAY = datetime.time(23, 59, 59)
 
 
-@lru_cache(maxsize=4096)
+# The platform's corrections, read at most once a minute per process (and at once in the process
+# that saves one): holidays are entered weeks ahead, a minute's delay is harmless.
+CORRECTIONS_SECONDS = 60
+_corrections: dict = {"loaded_at": None, "days": {}}
+
+
+def forget_corrections() -> None:
+    _corrections["loaded_at"] = None
+
+
+def _corrected(day: datetime.date) -> bool | None:
+    now = time.monotonic()
+    loaded_at = _corrections["loaded_at"]
+    if loaded_at is None or now - loaded_at > CORRECTIONS_SECONDS:
+        _corrections["days"] = dict(CalendarDay.objects.values_list("day", "is_working_day"))
+        _corrections["loaded_at"] = now
+    return _corrections["days"].get(day)
+
+
 def is_working_day(day: datetime.date) -> bool:
+    corrected = _corrected(day)
+    if corrected is not None:
+        return corrected
+    return _package_working_day(day)
+
+
+@lru_cache(maxsize=4096)
+def _package_working_day(day: datetime.date) -> bool:
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        logger.warning("No mainland holiday data for %s; counting Monday to Friday.", day)
+        logger.warning(
+            "No mainland holiday data for %s (enter it as a calendar day in the platform "
+            "admin); counting Monday to Friday.",
+            day,
+        )
         return day.weekday() < 5
 
 

@@ -375,3 +375,25 @@ class ReturnVisit(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.visited_at:%Y-%m-%d}"
+
+
+class CalendarDay(models.Model):
+    """A platform-wide correction of the mainland calendar: a day declared a holiday or an
+    adjusted working day that the ``chinesecalendar`` package does not know yet (the State
+    Council announces each year's schedule in the late autumn before). Not tenant data: one
+    national calendar for every tenant, edited by superusers in the platform admin."""
+
+    day = models.DateField(_("day"), unique=True)
+    is_working_day = models.BooleanField(
+        _("working day"),
+        help_text=_("Ticked: an adjusted working day (调休). Unticked: a public holiday."),
+    )
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}"

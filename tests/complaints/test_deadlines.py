@@ -74,3 +74,38 @@ def test_beyond_the_calendars_data_monday_to_friday_count(in_a):
     filed = datetime.datetime(2027, 3, 12, 9, 0, tzinfo=SHANGHAI)  # a Friday
     _, due_at = deadlines.deadline_for(_ticket(filed, deadline_days=1), tzinfo=SHANGHAI)
     assert due_at.date() == datetime.date(2027, 3, 15)
+
+
+def test_a_calendar_day_entered_by_the_platform_corrects_the_package(in_a):
+    """A year the package does not know (2036): the platform enters the announced days."""
+    from complaints.models import CalendarDay
+
+    filed = datetime.datetime(2036, 1, 4, 9, 0, tzinfo=SHANGHAI)  # a Friday
+    _, due_at = deadlines.deadline_for(_ticket(filed, deadline_days=1), tzinfo=SHANGHAI)
+    assert due_at.date() == datetime.date(2036, 1, 7)  # Monday: Monday to Friday count
+    saturday = CalendarDay.objects.create(
+        day=datetime.date(2036, 1, 5), is_working_day=True, note="调休"
+    )
+    _, due_at = deadlines.deadline_for(_ticket(filed, deadline_days=1), tzinfo=SHANGHAI)
+    assert due_at.date() == datetime.date(2036, 1, 5)  # the working Saturday counts
+    saturday.delete()
+    CalendarDay.objects.create(day=datetime.date(2036, 1, 7), is_working_day=False, note="假日")
+    _, due_at = deadlines.deadline_for(_ticket(filed, deadline_days=1), tzinfo=SHANGHAI)
+    assert due_at.date() == datetime.date(2036, 1, 8)  # the weekend and the holiday skipped
+
+
+def test_calendar_days_are_edited_by_superusers_only(client, world):
+    from core.roles import Role
+
+    client.force_login(world.user(world.a, Role.OWNER))
+    assert client.get("/t/tenant-a/admin/complaints/calendarday/").status_code == 404
+    superuser = world.user(world.a, Role.OWNER)
+    superuser.is_superuser = superuser.is_staff = True
+    superuser.save()
+    client.force_login(superuser)
+    response = client.post(
+        "/platform/complaints/calendarday/add/",
+        {"day": "2036-01-05", "is_working_day": "on", "note": "调休"},
+    )
+    assert response.status_code == 302
+    assert deadlines.is_working_day(datetime.date(2036, 1, 5)) is True  # a Saturday
