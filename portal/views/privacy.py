@@ -28,7 +28,9 @@ def _file_name(request, extension: str) -> str:
 def _export(request) -> export.Export:
     # The file holds the full ID number (it is the member's own data): the access is logged
     # first, as a staff member's reveal is, with the member as the actor.
-    id_number = do_reveal_id_number(request.member, actor=request.member)
+    id_number = ""
+    if request.member.id_number_encrypted:
+        id_number = do_reveal_id_number(request.member, actor=request.member)
     return export.Export(
         tenant=request.tenant,
         language=translation.get_language(),

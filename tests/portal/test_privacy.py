@@ -147,6 +147,15 @@ def test_the_json_download_holds_the_members_data_and_nobody_elses(world, signed
         assert not PiiAccessLog.objects.filter(member=wang).exists()
 
 
+def test_no_reveal_is_logged_for_a_member_without_an_id_number(world, client, people):
+    _li, wang = people
+    client.post("/m/tenant-a/login/", {"identifier": "13900000002", "password": PASSWORD})
+    text = b"".join(client.get("/m/tenant-a/privacy/my-data.json").streaming_content).decode()
+    assert json.loads(text)["sections"]["profile"]["data"]["id_number"] == ""
+    with tenancy.tenant_context(world.a):
+        assert not PiiAccessLog.objects.filter(member=wang).exists()
+
+
 def test_the_json_download_follows_the_members_language(signed_in):
     signed_in.post("/i18n/setlang/", {"language": "en"})
     _response, text = _json(signed_in)
