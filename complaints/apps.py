@@ -9,9 +9,11 @@ class ComplaintsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
+        from membership.erasure import register_eraser
         from membership.panels import register_panel
 
         from .deadlines import forget_corrections
+        from .erasure import erase_member_tickets
         from .models import CalendarDay
         from .panels import member_tickets_panel
 
@@ -23,6 +25,7 @@ class ComplaintsConfig(AppConfig):
                 dispatch_uid=f"calendar-day-{signal is post_save}",
             )
 
+        register_eraser("complaints", erase_member_tickets)
         register_panel(
             "complaints", "complaints/_member_panel.html", member_tickets_panel, order=40
         )

@@ -58,6 +58,40 @@ def member_ticket(member: Member, pk: int) -> Ticket:
     return member_tickets(member).get(pk=pk)
 
 
+# Events a member may see of their own ticket, and whose notes they may read: the reply sent to
+# them, their own confirmation or reopening and rating; not assignments, escalations or staff notes.
+MEMBER_VISIBLE_EVENTS = (
+    TicketEvent.Type.FILED,
+    TicketEvent.Type.TRANSITION,
+    TicketEvent.Type.COMPENSATION,
+    TicketEvent.Type.RATED,
+)
+MEMBER_READABLE_NOTES = (Status.REPLIED, Status.CONFIRMED)
+
+
+def member_visible_events(member: Member, ticket: Ticket) -> list[dict]:
+    """The steps of ``member``'s own ``ticket`` as the member may see them (plain data: the
+    portal's ticket page and the member's data export). Raises Ticket.DoesNotExist for a ticket
+    of anyone else."""
+    if ticket.member_id != member.pk:
+        raise Ticket.DoesNotExist
+    rows = []
+    for event in ticket.events.filter(type__in=MEMBER_VISIBLE_EVENTS).order_by("created_at", "pk"):
+        readable = event.type in (TicketEvent.Type.COMPENSATION, TicketEvent.Type.RATED) or (
+            event.type == TicketEvent.Type.TRANSITION and event.to_status in MEMBER_READABLE_NOTES
+        )
+        rows.append(
+            {
+                "at": event.created_at,
+                "type": event.get_type_display(),
+                "from_status": event.get_from_status_display() if event.from_status else "",
+                "to_status": event.get_to_status_display() if event.to_status else "",
+                "note": event.note if readable else "",
+            }
+        )
+    return rows
+
+
 # --- to-visit list ---------------------------------------------------------------------------
 
 

@@ -20,6 +20,8 @@ from .models import (
     Card,
     CardCounter,
     CardStatus,
+    ErasureRequest,
+    ErasureStatus,
     ImportStatus,
     Member,
     MemberChange,
@@ -57,9 +59,12 @@ class InvalidTransition(ValidationError):
 
 
 def _actor(actor) -> tuple[object | None, str]:
-    """(user or None, a label) for whoever acts: a staff user, an API key, or the system."""
+    """(user or None, a label) for whoever acts: a staff user, an API key, a member (portal;
+    labelled by id, never by name, so that logs keep nothing to erase), or the system."""
     if actor is None:
         return None, "system"
+    if isinstance(actor, Member):
+        return None, f"member #{actor.pk}"
     if getattr(actor, "api_key", None) is not None:
         return None, str(actor)
     if getattr(actor, "is_authenticated", False):
@@ -235,6 +240,8 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
 def do_update_member(member: Member, *, data: dict, actor) -> Member:
     """Apply changed profile fields and record each change (ID numbers masked)."""
     member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.erased_at is not None:
+        raise ValidationError(_("This member's personal data was erased; it cannot be edited."))
     changed = []
     for field in PROFILE_FIELDS:
         if field not in data:
@@ -341,6 +348,111 @@ def do_reveal_id_number(member: Member, *, actor) -> str:
     user, label = _actor(actor)
     PiiAccessLog.objects.create(member=member, user=user, actor=label, field="id_number")
     return member.reveal_id_number()
+
+
+# --- erasure of personal data ---------------------------------------------------------------
+
+
+@transaction.atomic
+def do_request_erasure(member: Member, *, password: str) -> ErasureRequest:
+    """The member asks (portal) for their personal data to be erased. Their current password is
+    checked here, so no way in can skip it. One request waits at a time."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    credential = MemberCredential.objects.filter(member=member).first()
+    if credential is None or not check_password(password or "", credential.password):
+        raise ValidationError({"password": _("The password is not right.")}, code="wrong_password")
+    if member.erased_at is not None or member.status == MemberStatus.TERMINATED:
+        raise ValidationError(_("This membership has ended."))
+    if ErasureRequest.objects.filter(member=member, status=ErasureStatus.PENDING).exists():
+        raise ValidationError(_("Your request is already waiting for a decision."))
+    request = ErasureRequest.objects.create(member=member)
+    _record(member, member, "erasure", "", _("Requested by the member"))
+    return request
+
+
+@transaction.atomic
+def do_withdraw_erasure(request: ErasureRequest, *, member: Member) -> ErasureRequest:
+    """The member changes their mind before a decision."""
+    request = ErasureRequest.objects.select_for_update().get(pk=request.pk, member=member)
+    if request.status != ErasureStatus.PENDING:
+        raise ValidationError(_("This request was already decided."))
+    request.status = ErasureStatus.WITHDRAWN
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    _record(member, member, "erasure", "", _("Withdrawn by the member"))
+    return request
+
+
+def _member_address(member: Member) -> tuple[str, str]:
+    if member.phone:
+        return "sms", str(member.phone)
+    if member.email:
+        return "email", member.email
+    return "sms", ""
+
+
+@transaction.atomic
+def do_decide_erasure(
+    request: ErasureRequest, *, approve: bool, reason: str = "", actor
+) -> ErasureRequest:
+    """An owner or manager approves or refuses. Approval anonymises the member in this same
+    transaction (``membership.erasure.erase_member``); the member is told the decision through
+    the outbox first, while their address is still known.
+
+    Idempotent: approving an approved request again changes nothing and returns it."""
+    from core.roles import role_has
+    from core.selectors import staff_role
+
+    from .erasure import erase_member
+
+    user, label = _actor(actor)
+    role = staff_role(user) if user is not None else None
+    if role is None or not role_has(role.role, "members.approve"):
+        raise ValidationError(_("Only an owner or a manager may decide an erasure request."))
+    request = ErasureRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status == ErasureStatus.APPROVED and approve:
+        return request
+    if request.status != ErasureStatus.PENDING:
+        raise ValidationError(_("This request was already decided."))
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        raise ValidationError(
+            {"reason": _("Say why the request is refused: the member will be told.")},
+            code="reason",
+        )
+    member = Member.objects.select_for_update().get(pk=request.member_id)
+    request.status = ErasureStatus.APPROVED if approve else ErasureStatus.REFUSED
+    request.decided_by = user
+    request.decided_at = timezone.now()
+    request.decision_reason = reason[:500]
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    channel, recipient = _member_address(member)
+    if recipient:
+        do_enqueue_message(
+            template="erasure_decision",
+            channel=channel,
+            recipient=recipient,
+            context={
+                "tenant": tenancy.current_tenant().name,
+                "approved": approve,
+                "reason": reason,
+            },
+            dedupe_key=f"erasure:{request.pk}:decision",
+            # An approval's message is the last one and must go although consent is withdrawn
+            # below: it is not filed under the member (so it is not erased with their messages
+            # either), and its address is forgotten once it is sent.
+            member_id=None if approve else member.pk,
+        )
+    if approve:
+        erase_member(
+            member,
+            actor_user=user,
+            actor_label=label,
+            note=_("Personal data erased on the member's request #%(id)s.") % {"id": request.pk},
+        )
+    else:
+        _record(member, actor, "erasure", "", _("Refused: %(reason)s") % {"reason": reason})
+    return request
 
 
 # --- member credentials -----------------------------------------------------------------------

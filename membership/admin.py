@@ -1,7 +1,14 @@
 from core.admin_sites import TenantModelAdmin, register
 
 from .forms import MembershipSettingsAdminForm
-from .models import Member, MemberChange, MembershipSettings, PiiAccessLog, TerminationRequest
+from .models import (
+    ErasureRequest,
+    Member,
+    MemberChange,
+    MembershipSettings,
+    PiiAccessLog,
+    TerminationRequest,
+)
 
 
 @register(MembershipSettings)
@@ -78,3 +85,12 @@ class PiiAccessLogAdmin(ReadOnlyAdmin):
 class TerminationRequestAdmin(ReadOnlyAdmin):
     list_display = ["requested_at", "member", "source", "status", "decided_at"]
     list_filter = ["status", "source"]
+
+
+@register(ErasureRequest)
+class ErasureRequestAdmin(ReadOnlyAdmin):
+    """Decided on the staff page "Erasure requests" (a reason and the anonymisation do not fit
+    an admin action); the admin lists them for the record."""
+
+    list_display = ["requested_at", "member", "status", "decided_at", "decided_by"]
+    list_filter = ["status"]

@@ -203,6 +203,25 @@ class TerminationDecisionForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
+class ErasureDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Approve and erase")), ("refuse", _("Refuse"))],
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        required=False,
+        help_text=_("Required for a refusal: the member is told it."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "refuse" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why the request is refused: the member will be told."))
+        return data
+
+
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV or Excel (.xlsx) file"),

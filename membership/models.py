@@ -156,6 +156,11 @@ class Member(TenantOwnedModel):
     )
     card_number = models.CharField(_("card number"), max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Set when the member's personal data was erased (an approved ErasureRequest): the row
+    # stays for the ledger, purchases and complaints, but identifies nobody any more.
+    erased_at = models.DateTimeField(
+        _("personal data erased"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("member")
@@ -285,6 +290,7 @@ class MemberChange(TenantOwnedModel):
             "card": _("card"),
             "id_number": _("ID number"),
             "termination": _("termination"),
+            "erasure": _("erasure of personal data"),
         }
         if self.field in special:
             return special[self.field]
@@ -342,6 +348,58 @@ class TerminationRequest(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.member} · {self.get_status_display()}"
+
+
+class ErasureStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a decision")
+    APPROVED = "approved", _("Approved: personal data erased")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the member")
+
+
+class ErasureRequest(TenantOwnedModel):
+    """A member's request to erase their personal data, and the staff decision on it.
+
+    Not a ``TerminationRequest``: a termination keeps the person's data and may be started by the
+    business; an erasure is asked for by the member only, is irreversible, and its approval also
+    terminates the membership (see docs/members.md, "Erasure of personal data")."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="erasure_requests", db_index=False
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ErasureStatus.choices, default=ErasureStatus.PENDING
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason for the decision"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("erasure request")
+        verbose_name_plural = _("erasure requests")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "member"],
+                condition=Q(status="pending"),
+                name="erasure_one_pending_per_member",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status", "requested_at"], name="erasure_queue"),
+            models.Index(fields=["tenant", "member"], name="erasure_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} · {self.get_status_display()}"
 
 
 class MemberCredential(TenantOwnedModel):

@@ -14,6 +14,8 @@ from .db import ByteOrder
 from .models import (
     Card,
     CardStatus,
+    ErasureRequest,
+    ErasureStatus,
     Member,
     MemberChange,
     MembershipSettings,
@@ -172,6 +174,14 @@ def pending_terminations() -> QuerySet[TerminationRequest]:
     return TerminationRequest.objects.filter(status=RequestStatus.PENDING).select_related(
         "member", "requested_by"
     )
+
+
+def pending_erasures() -> QuerySet[ErasureRequest]:
+    return ErasureRequest.objects.filter(status=ErasureStatus.PENDING).select_related("member")
+
+
+def erasure_requests_of(member: Member) -> QuerySet[ErasureRequest]:
+    return ErasureRequest.objects.filter(member=member).order_by("-requested_at", "-pk")
 
 
 def export_chunk(*, after: int = 0, size: int = 2000) -> list[Member]:

@@ -18,6 +18,7 @@ from notifications.selectors import messages_for_member
 
 from . import actions, imports, selectors
 from .forms import (
+    ErasureDecisionForm,
     ImportUploadForm,
     MemberForm,
     ReasonForm,
@@ -26,7 +27,7 @@ from .forms import (
     TerminationDecisionForm,
     TerminationRequestForm,
 )
-from .models import ImportStatus, Member, MemberImport, TerminationRequest
+from .models import ErasureRequest, ImportStatus, Member, MemberImport, TerminationRequest
 from .panels import panels_for
 
 
@@ -104,6 +105,7 @@ def _detail_context(request, member, **extra):
         "cards": selectors.member_cards(member),
         "history": selectors.member_history(member)[:100],
         "terminations": member.termination_requests.all()[:10],
+        "erasures": selectors.erasure_requests_of(member)[:10],
         "panels": panels_for(member),
         "messages_sent": messages_for_member(member.pk)[:20],
         "can_edit": role_has(request.staff_role.role, "members.edit"),
@@ -254,6 +256,41 @@ def termination_decide(request, pk):
         else:
             messages.success(request, _("Decision recorded."))
     return redirect("membership:terminations")
+
+
+@tenant_view("members.approve")
+def erasure_queue(request):
+    return render(
+        request,
+        "membership/erasures.html",
+        {"requests": selectors.pending_erasures(), "form": ErasureDecisionForm()},
+    )
+
+
+@require_POST
+@tenant_view("members.approve")
+def erasure_decide(request, pk):
+    erasure = get_object_or_404(ErasureRequest, pk=pk)
+    form = ErasureDecisionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("membership:erasures")
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        actions.do_decide_erasure(
+            erasure, approve=approve, reason=form.cleaned_data["reason"], actor=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request,
+            _("The personal data was erased and the member told.")
+            if approve
+            else _("The request was refused and the member told why."),
+        )
+    return redirect("membership:erasures")
 
 
 @tenant_view("members.import")

@@ -35,7 +35,7 @@ from .models import (
     MessageStatus,
     Purpose,
 )
-from .templates_default import render
+from .templates_default import forget_recipient_templates, render
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +305,8 @@ def _finish(message: Message, token, **changes) -> bool:
     )
     if final and message.redacted_body:
         changes.update(body=message.redacted_body, redacted_body="")
+    if final and message.template in forget_recipient_templates():
+        changes.update(recipient="")
     return bool(
         Message.objects.filter(
             pk=message.pk, claim_token=token, status=MessageStatus.SENDING
@@ -476,6 +478,10 @@ def mark_sent(accepted: list[tuple[Message, str]], token) -> int:
         ),
         body=Case(When(~Q(redacted_body=""), then=F("redacted_body")), default=F("body")),
         redacted_body="",
+        recipient=Case(
+            When(template__in=forget_recipient_templates(), then=Value("")),
+            default=F("recipient"),
+        ),
         last_error="",
         leased_until=None,
     )
@@ -644,6 +650,27 @@ def do_run_reminders(local_date: datetime.date) -> int | None:
                 log.info("reminder source %s wrote %s messages", name, count)
                 written += count
     return written
+
+
+# --- erasure -------------------------------------------------------------------------------------
+
+ERASED = "member data erased"
+
+
+def do_forget_member(member_id: int) -> int:
+    """For an erased member: cancel their messages still waiting (SKIPPED, "member data
+    erased") and empty the address, subject and text of every message to them; the rows stay
+    as the delivery record (template, channel, status, times). Returns how many rows changed.
+
+    A message being sent at this moment (SENDING under a worker's claim) is cancelled too: the
+    worker's compare-and-set to SENT then finds no row in SENDING and records nothing."""
+    with transaction.atomic():
+        Message.objects.filter(
+            member_id=member_id, status__in=[MessageStatus.PENDING, MessageStatus.SENDING]
+        ).update(status=MessageStatus.SKIPPED, last_error=ERASED, leased_until=None)
+        return Message.objects.filter(member_id=member_id).update(
+            recipient="", subject="", body="", redacted_body=""
+        )
 
 
 # --- consent ------------------------------------------------------------------------------------

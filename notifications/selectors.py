@@ -21,6 +21,11 @@ def messages_for_member(member_id: int) -> QuerySet[Message]:
     return Message.objects.filter(member_id=member_id).order_by("-created_at", "-pk")
 
 
+def consents_for_member(member_id: int) -> QuerySet[Consent]:
+    """The member's recorded choices (no row for a channel and purpose: the default applies)."""
+    return Consent.objects.filter(member_id=member_id).order_by("channel", "purpose")
+
+
 def custom_templates(keys_languages) -> dict:
     """{(key, language): MessageTemplate} for the given pairs, in one query."""
     keys = {key for key, _ in keys_languages}

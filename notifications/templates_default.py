@@ -29,6 +29,9 @@ class TemplateSpec:
     subject: object  # lazily translated default texts
     body: object
     secrets: tuple = field(default=())  # variables removed from the stored text after sending
+    # The recipient's address is emptied once the message reaches a final state (the answer to
+    # an erasure request: the last message to an address we must not keep).
+    forget_recipient: bool = False
 
 
 SPECS: dict[str, TemplateSpec] = {
@@ -98,7 +101,27 @@ SPECS: dict[str, TemplateSpec] = {
         subject=_("{{ tenant }}: your {{ kind }} {{ number }}"),
         body=_("{{ tenant }} · {{ kind }} {{ number }} ({{ status }}): {{ text }}"),
     ),
+    "erasure_decision": TemplateSpec(
+        label=_("Erasure of personal data: the decision"),
+        variables={
+            "tenant": "Amber Tea",
+            "approved": True,
+            "reason": "We must keep your records while your complaint is open.",
+        },
+        subject=_("{{ tenant }}: your request to erase your personal data"),
+        body=_(
+            "{{ tenant }}: {% if approved %}we have erased your personal data as you asked. "
+            "Your membership has ended and this is the last message we send you."
+            "{% else %}we cannot erase your personal data at present: {{ reason }}"
+            "{% endif %}"
+        ),
+        forget_recipient=True,
+    ),
 }
+
+
+def forget_recipient_templates() -> list[str]:
+    return [key for key, spec in SPECS.items() if spec.forget_recipient]
 
 
 def template_choices():

@@ -13,11 +13,13 @@ from .models import (
     AdjustmentRequest,
     Allocation,
     Campaign,
+    Coupon,
     LedgerEntry,
     Lot,
     PointsAccount,
     PointsSettings,
     Purchase,
+    PurchaseLine,
     Redemption,
     Reward,
 )
@@ -124,6 +126,23 @@ def expiry_explanations(entry_ids: list[int]) -> dict[int, list[dict]]:
 
 def purchases_of(member: Member) -> QuerySet[Purchase]:
     return Purchase.objects.filter(member=member).order_by("-occurred_at", "-id")
+
+
+def lots_of(member: Member) -> QuerySet[Lot]:
+    """Every lot the member ever earned, spent or not."""
+    return Lot.objects.filter(account__member=member)
+
+
+def purchase_lines_of(member: Member) -> QuerySet[PurchaseLine]:
+    return PurchaseLine.objects.filter(purchase__member=member)
+
+
+def redemptions_of(member: Member) -> QuerySet[Redemption]:
+    return Redemption.objects.filter(member=member).select_related("reward")
+
+
+def coupons_of(member: Member) -> QuerySet[Coupon]:
+    return Coupon.objects.filter(member=member)
 
 
 def active_rewards() -> QuerySet[Reward]:

@@ -44,3 +44,19 @@ class ChangePasswordForm(forms.Form):
         if new1 and new1 == data.get("old_password"):
             self.add_error("new_password1", _("Choose a password different from the current one."))
         return data
+
+
+class ErasureRequestForm(forms.Form):
+    understood = forms.BooleanField(
+        label=_(
+            "I understand that erasure cannot be undone: my membership ends, my points and "
+            "coupons can no longer be used and I can no longer sign in."
+        ),
+        error_messages={"required": _("Tick this box to confirm.")},
+    )
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("To be sure it is you who asks."),
+    )

@@ -46,6 +46,20 @@ def tier_of(member, on: datetime.date | None = None) -> Tier | None:
     return row.tier if row else entry_tier()
 
 
+def member_tier(member) -> MemberTier | None:
+    """The member's current tier row (tier and since), or None before any calculation."""
+    return MemberTier.objects.filter(member_id=member.pk).select_related("tier").first()
+
+
+def tier_history(member):
+    """Every tier change of the member, newest first."""
+    return (
+        TierChange.objects.filter(member_id=member.pk)
+        .select_related("from_tier", "to_tier")
+        .order_by("-effective_on", "-pk")
+    )
+
+
 @dataclass
 class EffectiveBenefits:
     tier: Tier | None

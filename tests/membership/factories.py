@@ -6,6 +6,7 @@ from django.contrib.auth.hashers import make_password
 from membership.models import (
     Card,
     CardCounter,
+    ErasureRequest,
     Member,
     MemberChange,
     MemberCredential,
@@ -115,3 +116,12 @@ class MemberImportFactory(TenantOwnedFactory):
     errors = factory.Sequence(
         lambda n: [{"line": 2, "errors": ["bad"], "values": {"name": f"Secret Row {n:04d}"}}]
     )
+
+
+@factory_for(ErasureRequest)
+class ErasureRequestFactory(TenantOwnedFactory):
+    class Meta:
+        model = ErasureRequest
+
+    member = factory.SubFactory(MemberFactory, tenant=factory.SelfAttribute("..tenant"))
+    decision_reason = factory.Sequence(lambda n: f"Secret erasure reason {n:04d}")

@@ -1,0 +1,37 @@
+"""What an erasure of personal data does to complaints (registered with
+``membership.erasure.register_eraser`` in ``ComplaintsConfig.ready``).
+
+Tickets, their events and return visits stay (dispute obligations, the report figures), but no
+longer identify the person: contact fields are emptied, the member's name is taken out of the
+event labels ("会员 李娜" → "会员 ***"), and free text (description, resolution, notes, the rating
+comment, return-visit notes) has the person's name, phone, e-mail and ID number replaced by
+``***``. Attachments are kept as evidence; see docs/complaints.md for that limit.
+"""
+
+from django.db.models import Q
+
+from .models import ReturnVisit, Ticket, TicketEvent
+
+
+def _scrub(row, identity, *fields) -> None:
+    changed = []
+    for field in fields:
+        old = getattr(row, field)
+        new = identity.scrub(old)
+        if new != old:
+            setattr(row, field, new)
+            changed.append(field)
+    if changed:
+        row.save(update_fields=changed)
+
+
+def erase_member_tickets(member, identity) -> None:
+    tickets = Ticket.objects.filter(member=member)
+    tickets.update(contact_name="", contact_phone="")
+    for ticket in tickets:
+        _scrub(ticket, identity, "description", "resolution", "rating_comment")
+    for event in TicketEvent.objects.filter(ticket__member=member):
+        _scrub(event, identity, "actor_label", "note")
+    visits = ReturnVisit.objects.filter(Q(member=member) | Q(ticket__member=member))
+    for visit in visits:
+        _scrub(visit, identity, "notes", "opinion")

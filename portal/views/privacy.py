@@ -1,0 +1,111 @@
+"""Privacy: download my data (JSON, or a zip of CSVs) and ask for erasure.
+
+Every view shows or acts for ``request.member`` only; no member id ever comes from the URL.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from membership import selectors as membership_selectors
+from membership.actions import do_request_erasure, do_reveal_id_number, do_withdraw_erasure
+from membership.models import ErasureRequest, ErasureStatus
+
+from .. import export
+from ..access import member_view
+from ..forms import ErasureRequestForm
+
+
+def _file_name(request, extension: str) -> str:
+    today = request.tenant.local_now().date().isoformat()
+    return f"{request.tenant.slug}-my-data-{today}.{extension}"
+
+
+def _export(request) -> export.Export:
+    # The file holds the full ID number (it is the member's own data): the access is logged
+    # first, as a staff member's reveal is, with the member as the actor.
+    id_number = ""
+    if request.member.id_number_encrypted:
+        id_number = do_reveal_id_number(request.member, actor=request.member)
+    return export.Export(
+        tenant=request.tenant,
+        language=translation.get_language(),
+        member=request.member,
+        id_number=id_number,
+    )
+
+
+def _private(response):
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@member_view
+def privacy(request):
+    erasures = list(membership_selectors.erasure_requests_of(request.member)[:5])
+    pending = next((e for e in erasures if e.status == ErasureStatus.PENDING), None)
+    return render(
+        request,
+        "portal/privacy.html",
+        {"erasures": erasures, "pending": pending, "sections": export.SECTIONS},
+    )
+
+
+@member_view
+def download_json(request):
+    response = StreamingHttpResponse(
+        export.json_chunks(_export(request)), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_file_name(request, "json")}"'
+    return _private(response)
+
+
+@member_view
+def download_csv(request):
+    response = FileResponse(
+        export.csv_zip(_export(request)),
+        as_attachment=True,
+        filename=_file_name(request, "zip"),
+        content_type="application/zip",
+    )
+    return _private(response)
+
+
+@member_view
+def erasure(request):
+    """The confirmation step: what erasure means, the password, a tick; then the request."""
+    form = ErasureRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            do_request_erasure(request.member, password=form.cleaned_data["password"])
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, error.messages)
+        else:
+            messages.success(
+                request, _("Your request is sent. We will tell you the decision by message.")
+            )
+            return redirect("portal:privacy")
+    return render(request, "portal/privacy_erasure.html", {"form": form})
+
+
+@require_POST
+@member_view
+def erasure_withdraw(request):
+    erasure_request = get_object_or_404(
+        ErasureRequest, member=request.member, status=ErasureStatus.PENDING
+    )
+    try:
+        do_withdraw_erasure(erasure_request, member=request.member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Your request is withdrawn; nothing was erased."))
+    return redirect("portal:privacy")
