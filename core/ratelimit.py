@@ -137,21 +137,32 @@ def _fail_key(key: str) -> str:
 def take(key: str, limits: Limits) -> Decision:
     """Count one hit on ``key`` if every ``(count, seconds)`` window has room; say when to retry
     otherwise. A refused hit is not counted."""
-    if not limits:
+    return take_all([(key, limits)])
+
+
+def take_all(checks: list[tuple[str, Limits]]) -> Decision:
+    """``take`` over several keys at once (e.g. the phone number and the address): the hit is
+    counted on every key only when all of them have room, so a refusal by one costs nothing on
+    the others."""
+    windows = [
+        (_window_key(key, window), limit, window)
+        for key, limits in checks
+        for limit, window in limits
+    ]
+    if not windows:
         return Decision(True)
     now = _now()
-    keys = [_window_key(key, window) for _limit, window in limits]
     client = _redis()
     if client is not None:
         args = [repr(now)]
-        for limit, window in limits:
+        for _key, limit, window in windows:
             args += [limit, window]
-        full_keys = [_backend().make_and_validate_key(k) for k in keys]
+        full_keys = [_backend().make_and_validate_key(key) for key, _limit, _window in windows]
         allowed, wait = _script(client, _TAKE)(keys=full_keys, args=[*args, _SPARE])
         return Decision(bool(allowed), 0 if allowed else max(1, _seconds(wait)))
     with _LOCK:
         rows, wait = [], 0.0
-        for short_key, (limit, window) in zip(keys, limits, strict=True):
+        for short_key, limit, window in windows:
             start, count = _local_get(short_key, 2)
             if start is None or now >= start + window:
                 start, count = now, 0

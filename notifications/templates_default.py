@@ -98,6 +98,16 @@ SPECS: dict[str, TemplateSpec] = {
         subject=_("{{ tenant }}: your {{ kind }} {{ number }}"),
         body=_("{{ tenant }} · {{ kind }} {{ number }} ({{ status }}): {{ text }}"),
     ),
+    "portal_reset_code": TemplateSpec(
+        label=_("Portal: password reset code"),
+        variables={"tenant": "Amber Tea", "code": "482913", "minutes": 10},
+        subject=_("{{ tenant }}: your password reset code"),
+        body=_(
+            "{{ tenant }}: your code to reset the portal password is {{ code }}, valid for "
+            "{{ minutes }} minutes. Do not give it to anyone; our staff never ask for it."
+        ),
+        secrets=("code",),
+    ),
 }
 
 
