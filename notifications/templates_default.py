@@ -29,6 +29,9 @@ class TemplateSpec:
     subject: object  # lazily translated default texts
     body: object
     secrets: tuple = field(default=())  # variables removed from the stored text after sending
+    # Sent at the member's own request and useless later (a one-time code): never held for
+    # quiet hours. Consent still applies.
+    on_demand: bool = False
 
 
 SPECS: dict[str, TemplateSpec] = {
@@ -107,8 +110,14 @@ SPECS: dict[str, TemplateSpec] = {
             "{{ minutes }} minutes. Do not give it to anyone; our staff never ask for it."
         ),
         secrets=("code",),
+        on_demand=True,
     ),
 }
+
+
+def is_on_demand(key: str) -> bool:
+    spec = SPECS.get(key)
+    return bool(spec and spec.on_demand)
 
 
 def template_choices():

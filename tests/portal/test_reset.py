@@ -290,3 +290,32 @@ def test_code_entries_are_limited_per_address(client, member, world):
     with at(16):
         ask(client, "13900000001")
         assert confirm(client, latest_code(world.a))["Location"] == "/m/tenant-a/"
+
+
+def test_a_code_is_not_held_for_quiet_hours_unlike_other_sms(client, member, world, outbox):
+    from notifications.actions import do_enqueue_message
+    from notifications.models import NotificationSettings
+
+    with tenancy.tenant_context(world.a):
+        NotificationSettings.objects.update(
+            quiet_start=datetime.time(21, 0), quiet_end=datetime.time(8, 0)
+        )
+    late = datetime.datetime(2026, 5, 1, 15, 0, tzinfo=datetime.UTC)  # 23:00 in Shanghai
+    with time_machine.travel(late, tick=False):
+        ask(client, "13900000001")
+        [message] = messages_of(world.a)
+        with tenancy.tenant_context(world.a):
+            other = do_enqueue_message(
+                template="tier_change",
+                channel="sms",
+                recipient="+8613900000001",
+                context={"name": "N", "tier": "Gold", "previous_tier": "Silver"},
+                dedupe_key="tier_change:test",
+                member_id=member.pk,
+            )
+            counts = do_deliver_messages([message.pk, other.pk])
+            message.refresh_from_db()
+            other.refresh_from_db()
+    assert message.due_at == late and message.status == MessageStatus.SENT
+    assert counts["sent"] == 1  # the other one is not even due
+    assert other.status == MessageStatus.PENDING and other.due_at > late
