@@ -68,6 +68,16 @@ def test_the_day_window_holds_across_hours(backend, in_a):
         assert ratelimit.take("phone:2", LIMITS)
 
 
+def test_take_all_counts_on_every_key_or_on_none(backend, in_a):
+    with at(0):
+        assert ratelimit.take("address", [(1, 60)])
+        # The phone has room but the address has not: nothing is counted on the phone.
+        refused = ratelimit.take_all([("phone:4", [(1, 60)]), ("address", [(1, 60)])])
+        assert not refused and refused.retry_after == 60
+        assert ratelimit.take("phone:4", [(1, 60)])
+        assert not ratelimit.take("phone:4", [(1, 60)])
+
+
 def test_keys_carry_the_tenant(backend, world):
     with tenancy.tenant_context(world.a), at(0):
         assert ratelimit.take("phone:3", [(1, 60)])
