@@ -107,14 +107,14 @@ def _redis():
     return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None
 
 
-_scripts: dict[tuple[int, str], object] = {}
+_scripts: dict[str, object] = {}
 
 
-def _script(client, source: str):
-    key = (id(client.connection_pool), source)
-    if key not in _scripts:
-        _scripts[key] = client.register_script(source)
-    return _scripts[key]
+def _run(client, source: str, keys: list, args: list):
+    """Run a Lua script by its SHA (EVALSHA, loading it once per server) on ``client``."""
+    if source not in _scripts:
+        _scripts[source] = client.register_script(source)
+    return _scripts[source](keys=keys, args=args, client=client)
 
 
 def _seconds(value) -> int:
@@ -158,7 +158,7 @@ def take_all(checks: list[tuple[str, Limits]]) -> Decision:
         for _key, limit, window in windows:
             args += [limit, window]
         full_keys = [_backend().make_and_validate_key(key) for key, _limit, _window in windows]
-        allowed, wait = _script(client, _TAKE)(keys=full_keys, args=[*args, _SPARE])
+        allowed, wait = _run(client, _TAKE, full_keys, [*args, _SPARE])
         return Decision(bool(allowed), 0 if allowed else max(1, _seconds(wait)))
     with _LOCK:
         rows, wait = [], 0.0
@@ -187,9 +187,7 @@ def record_failure(key: str, *, limit: int, window: int, lockout: int) -> int:
     client = _redis()
     if client is not None:
         full_key = _backend().make_and_validate_key(_fail_key(key))
-        wait = _script(client, _FAIL)(
-            keys=[full_key], args=[repr(now), limit, window, lockout, _SPARE]
-        )
+        wait = _run(client, _FAIL, [full_key], [repr(now), limit, window, lockout, _SPARE])
         return _seconds(wait)
     with _LOCK:
         start, count, locked = _local_get(_fail_key(key), 3)
