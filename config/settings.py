@@ -140,15 +140,34 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media/"
 
+# --- Sessions, cookies and HTTPS (see docs/portal.md, "Signing in and security") ----------------
 # Sessions are read from the cache (Redis in production) and written through to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_CACHE_ALIAS = "sessions"
+# SECURE_COOKIES=1 means "served over HTTPS": cookies only over HTTPS, plain HTTP redirected to
+# HTTPS (except the health check), and HSTS. Behind a TLS-terminating proxy also set
+# TRUSTED_PROXY_COUNT (how many proxies we run in front of the app): the proxy's X-Forwarded-Proto
+# then tells Django the request was HTTPS, and X-Forwarded-For gives the client's address to the
+# sign-in limits (core.ratelimit.client_address). With 0, both headers are ignored.
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=False)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if SECURE_COOKIES:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A member's portal sign-in ends after this many seconds without a request (a shared phone).
+PORTAL_IDLE_TIMEOUT = env.int("PORTAL_IDLE_TIMEOUT", default=30 * 60)
 
 # --- Celery ------------------------------------------------------------------------------------
 # Without REDIS_URL every task runs in-process at .delay() time (the embedded default).

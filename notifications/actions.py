@@ -35,7 +35,7 @@ from .models import (
     MessageStatus,
     Purpose,
 )
-from .templates_default import forget_recipient_templates, render
+from .templates_default import forget_recipient_templates, is_on_demand, render
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,8 @@ def _build(
 
 
 def _apply_manners(messages: list[Message], notification_settings, tenant) -> None:
-    """Consent (skip with a reason) and quiet hours (hold SMS until they end), in place."""
+    """Consent (skip with a reason) and quiet hours (hold SMS until they end, except messages
+    the member asked for just now, such as a one-time code), in place."""
     now = timezone.now()
     hold_until = selectors.quiet_until(notification_settings, tenant, now)
     groups: dict[tuple[str, str], list[Message]] = {}
@@ -172,7 +173,11 @@ def _apply_manners(messages: list[Message], notification_settings, tenant) -> No
                 message.leased_until = None
                 if message.redacted_body:
                     message.body, message.redacted_body = message.redacted_body, ""
-            elif channel == Channel.SMS and hold_until is not None:
+            elif (
+                channel == Channel.SMS
+                and hold_until is not None
+                and not is_on_demand(message.template)
+            ):
                 message.due_at = hold_until
                 message.leased_until = None  # the sweep sends it when quiet hours end
 
@@ -363,10 +368,12 @@ def do_deliver_messages(message_ids: list[int]) -> dict:
                     sendable.append(message)
         hold_until = selectors.quiet_until(notification_settings, tenant, now)
         if hold_until is not None:
-            held = [m for m in sendable if m.channel == Channel.SMS]
+            held = [
+                m for m in sendable if m.channel == Channel.SMS and not is_on_demand(m.template)
+            ]
             _release(held, token, due_at=hold_until, reason=_("held for quiet hours"))
             counts["held"] += len(held)
-            sendable = [m for m in sendable if m.channel != Channel.SMS]
+            sendable = [m for m in sendable if m not in held]
         try:
             granted = take_rate_slots(
                 tenant.pk, notification_settings.rate_per_minute, len(sendable), now

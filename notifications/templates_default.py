@@ -32,6 +32,9 @@ class TemplateSpec:
     # The recipient's address is emptied once the message reaches a final state (the answer to
     # an erasure request: the last message to an address we must not keep).
     forget_recipient: bool = False
+    # Sent at the member's own request and useless later (a one-time code): never held for
+    # quiet hours. Consent still applies.
+    on_demand: bool = False
 
 
 SPECS: dict[str, TemplateSpec] = {
@@ -117,11 +120,27 @@ SPECS: dict[str, TemplateSpec] = {
         ),
         forget_recipient=True,
     ),
+    "portal_reset_code": TemplateSpec(
+        label=_("Portal: password reset code"),
+        variables={"tenant": "Amber Tea", "code": "482913", "minutes": 10},
+        subject=_("{{ tenant }}: your password reset code"),
+        body=_(
+            "{{ tenant }}: your code to reset the portal password is {{ code }}, valid for "
+            "{{ minutes }} minutes. Do not give it to anyone; our staff never ask for it."
+        ),
+        secrets=("code",),
+        on_demand=True,
+    ),
 }
 
 
 def forget_recipient_templates() -> list[str]:
     return [key for key, spec in SPECS.items() if spec.forget_recipient]
+
+
+def is_on_demand(key: str) -> bool:
+    spec = SPECS.get(key)
+    return bool(spec and spec.on_demand)
 
 
 def template_choices():

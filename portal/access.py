@@ -4,12 +4,17 @@ Every view in the portal urlconf is wrapped by ``member_view`` (a signed-in memb
 tenant; their initial password changed) or marked ``public_in_tenant`` (sign-in, reset); a
 meta-test fails for any that is neither. ``request.member`` is the only member a page may show:
 portal selectors take it as their first argument and never a member id from the URL.
+
+Every answer of a member page, redirects included, says ``Cache-Control: no-store, private``
+(``never_cache``): a shared phone's back button, or a proxy, must not show one member's points to
+the next person. The public sign-in and reset pages say the same.
 """
 
 from functools import wraps
 
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 
 from . import session
@@ -19,6 +24,11 @@ def member_view(view=None, *, allow_must_change: bool = False):
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
+            response = _guarded(request, *args, **kwargs)
+            add_never_cache_headers(response)
+            return response
+
+        def _guarded(request, *args, **kwargs):
             member, credential = session.signed_in_member(request)
             if member is None:
                 return redirect(

@@ -60,3 +60,55 @@ class ErasureRequestForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("To be sure it is you who asks."),
     )
+
+
+class _NewPasswordMixin:
+    def clean_new_passwords(self, data):
+        new1, new2 = data.get("new_password1"), data.get("new_password2")
+        if new1 and new2 and new1 != new2:
+            self.add_error("new_password2", _("The two new passwords differ."))
+        elif new1:
+            try:
+                password_validation.validate_password(new1)
+            except forms.ValidationError as error:
+                self.add_error("new_password1", error)
+
+
+class ResetRequestForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("Phone number or ID number"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+
+class ResetConfirmForm(_NewPasswordMixin, forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split())
+        if not (code.isascii() and code.isdigit() and len(code) == 6):
+            raise forms.ValidationError(_("The code is the 6 digits in the message we sent."))
+        return code
+
+    def clean(self):
+        data = super().clean()
+        self.clean_new_passwords(data)
+        return data

@@ -141,14 +141,25 @@ class Leak:
         return f"{self.method.upper()} {self.path} → {self.status}: {self.why}"
 
 
-def walk(client, *, mount_tenant, victim, own_tenant, headers=None, mounts=MOUNTS, exhaustive=True):
+def walk(
+    client,
+    *,
+    mount_tenant,
+    victim,
+    own_tenant,
+    headers=None,
+    mounts=MOUNTS,
+    exhaustive=True,
+    after_each=None,
+):
     """Request every route of every mount as ``client`` inside ``mount_tenant``'s mount, with
     parameters naming ``victim``'s objects; ``own_tenant`` is the client's tenant. Returns the
     leaks found and the number of requests made.
 
     ``exhaustive`` tries every identifier of the victim in every parameter (for a client that
     is let in and must find nothing); without it one identifier per parameter is enough (for a
-    client that must be stopped at the door, whatever the identifier)."""
+    client that must be stopped at the door, whatever the identifier). ``after_each`` runs after
+    every request (a member walking signs in again after the walk posted to the logout)."""
     secrets = private_strings(victim, own_tenant)
     assert secrets, "the victim has no private strings to look for"
     all_ids = identifiers(victim)
@@ -177,7 +188,152 @@ def walk(client, *, mount_tenant, victim, own_tenant, headers=None, mounts=MOUNT
                     leaks.append(Leak(method, url, response.status_code, f"shows {found!r}"))
                 elif response.status_code >= 500:
                     leaks.append(Leak(method, url, response.status_code, "server error"))
+                if after_each:
+                    after_each()
     after = snapshot(victim)
+    if after != before:
+        changed = [label for label in before if before[label] != after.get(label)]
+        leaks.append(Leak("*", "*", 0, f"changed the victim's rows in {changed}"))
+    return leaks, requests
+
+
+# --- The cross-member walk: a signed-in member against another member of the same tenant. ------
+
+
+def _member_fields(model) -> list:
+    """The fields of ``model`` that name a member: foreign keys to Member, or a plain
+    ``member_id`` (apps below membership keep the member as an integer)."""
+    from membership.models import Member
+
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if (f.is_relation and f.related_model is Member)
+        or (f.attname == "member_id" and not f.is_relation)
+    ]
+
+
+def member_rows(member) -> dict[type[models.Model], set]:
+    """The primary keys of ``member``'s rows: the member itself, the rows of every tenant-owned
+    model that name the member, and the rows that point at one of those (one hop more)."""
+    from django.db.models import Q
+
+    from membership.models import Member
+
+    rows: dict[type[models.Model], set] = {Member: {member.pk}}
+    with tenancy.tenant_context(member.tenant):
+        for model in tenant_models():
+            fields = _member_fields(model)
+            if fields:
+                query = Q()
+                for f in fields:
+                    query |= Q(**{f.attname: member.pk})
+                rows.setdefault(model, set()).update(
+                    model.objects.filter(query).values_list("pk", flat=True)
+                )
+        first = {model: set(pks) for model, pks in rows.items()}
+        for model in tenant_models():
+            for f in model._meta.concrete_fields:
+                if f.is_relation and first.get(f.related_model):
+                    pks = model.objects.filter(
+                        **{f"{f.attname}__in": first[f.related_model]}
+                    ).values_list("pk", flat=True)
+                    rows.setdefault(model, set()).update(pks)
+    return {model: pks for model, pks in rows.items() if pks}
+
+
+def _rows_values(member):
+    with tenancy.tenant_context(member.tenant):
+        for model, pks in member_rows(member).items():
+            yield model, list(model.objects.filter(pk__in=pks).values())
+
+
+def member_snapshot(member) -> dict:
+    return {
+        model._meta.label: sorted(tuple(sorted((k, repr(v)) for k, v in row.items())) for row in vs)
+        for model, vs in _rows_values(member)
+    }
+
+
+def member_private_strings(member, other) -> set[str]:
+    """Distinctive text values of ``member``'s rows that ``other``'s rows do not have."""
+
+    def strings(m):
+        values = set()
+        for model, rows in _rows_values(m):
+            text = {
+                f.attname
+                for f in model._meta.concrete_fields
+                if isinstance(f, (models.CharField, models.TextField)) and not f.choices
+            }
+            for row in rows:
+                values.update(
+                    str(v) for k, v in row.items() if k in text and v and len(str(v)) >= 8
+                )
+        return values
+
+    return strings(member) - strings(other)
+
+
+def member_identifiers(member) -> list[str]:
+    """Values to put into URL parameters: primary keys and short text values of the rows."""
+    values: set[str] = set()
+    for model, rows in _rows_values(member):
+        short = {
+            f.attname
+            for f in model._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.SlugField)) and not f.choices
+        }
+        for row in rows:
+            values.add(str(row[model._meta.pk.attname]))
+            values.update(
+                str(v)
+                for k, v in row.items()
+                if k in short
+                and v
+                and len(str(v)) <= 40
+                and "/" not in str(v)
+                and " " not in str(v)
+            )
+    return sorted(values)
+
+
+def walk_member(client, *, victim, own, urlconf=MOUNTS["m"], after_each=None):
+    """Request every route of the member mount as ``own`` (signed in on ``client``), with every
+    identifier of ``victim``'s rows in every parameter. A leak is a page showing one of the
+    victim's private strings, a change to the victim's rows, a server error, or a member page
+    that may be stored (no ``Cache-Control: no-store``). Returns the leaks and the request
+    count. ``after_each`` runs after every request (to sign ``own`` in again after a logout)."""
+    secrets = member_private_strings(victim, own)
+    assert secrets, "the victim has no private strings to look for"
+    ids = member_identifiers(victim)
+    before = member_snapshot(victim)
+    leaks: list[Leak] = []
+    requests = 0
+    client.raise_request_exception = False
+    for route in routes(urlconf):
+        paths = (
+            sorted(p for p in {route.fill(v) for v in ids} if p)
+            if route.params
+            else [route.fill("")]
+        )
+        for path, method in itertools.product(paths, METHODS_BY_MOUNT["m"]):
+            url = f"/m/{own.tenant.slug}{path}"
+            response = getattr(client, method)(url)
+            requests += 1
+            body = getattr(response, "content", b"").decode("utf-8", "replace")
+            found = next((s for s in secrets if s in body), None)
+            if found:
+                leaks.append(Leak(method, url, response.status_code, f"shows {found!r}"))
+            elif response.status_code >= 500:
+                leaks.append(Leak(method, url, response.status_code, "server error"))
+            elif response.status_code == 200 and "no-store" not in response.get(
+                "Cache-Control", ""
+            ):
+                leaks.append(Leak(method, url, 200, "may be stored (no Cache-Control: no-store)"))
+            if after_each:
+                after_each()
+    after = member_snapshot(victim)
     if after != before:
         changed = [label for label in before if before[label] != after.get(label)]
         leaks.append(Leak("*", "*", 0, f"changed the victim's rows in {changed}"))

@@ -1,0 +1,110 @@
+"""Sign-in lockout and code limits: the numbers, and who is counted (see docs/portal.md).
+
+Failures are counted per *account*, that is the identifier as typed, normalised (a phone number
+in E.164, else an ID number without separators), whether or not a member has it, so the answer
+never tells whether a number is a member's; and per *address* (``core.ratelimit.client_address``).
+Keys hold a keyed digest of the identifier, never the number itself. Every lock ends by itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import ngettext
+
+from core import ratelimit
+from membership import pii
+from membership.selectors import normalise_phone
+
+WINDOW = 15 * 60
+LOCKOUT = 15 * 60
+ACCOUNT_FAILURES = 5  # failed sign-ins of one account within WINDOW lock it for LOCKOUT
+ADDRESS_FAILURES = 20  # failed sign-ins from one address within WINDOW lock the address
+# One-time codes: per identifier asked for, per recipient actually sent to, per address.
+CODE_LIMITS = [(1, 60), (5, 3600), (10, 86400)]
+CODE_ADDRESS_LIMITS = [(10, 3600), (30, 86400)]
+CODE_CHECK_ADDRESS_LIMITS = [(30, WINDOW)]  # code entries from one address
+
+
+def normalise_identifier(value: str) -> str:
+    value = (value or "").strip()
+    return normalise_phone(value) or pii.normalise_id_number(value)
+
+
+def _digest(identifier: str) -> str:
+    value = normalise_identifier(identifier)
+    return salted_hmac("portal.lockout", value, algorithm="sha256").hexdigest()[:32]
+
+
+def account_key(identifier: str) -> str:
+    return f"portal:signin:account:{_digest(identifier)}"
+
+
+def address_key(request) -> str:
+    return f"portal:signin:address:{ratelimit.client_address(request)}"
+
+
+def sign_in_wait(request, identifier: str) -> int:
+    """Seconds before this account or this address may try to sign in again (0: now)."""
+    return max(
+        ratelimit.is_locked(account_key(identifier)), ratelimit.is_locked(address_key(request))
+    )
+
+
+def record_sign_in_failure(request, identifier: str) -> int:
+    """Count a failed sign-in; returns the seconds of a lock it started (0: none)."""
+    account = ratelimit.record_failure(
+        account_key(identifier), limit=ACCOUNT_FAILURES, window=WINDOW, lockout=LOCKOUT
+    )
+    address = ratelimit.record_failure(
+        address_key(request), limit=ADDRESS_FAILURES, window=WINDOW, lockout=LOCKOUT
+    )
+    return max(account, address)
+
+
+def clear_account(identifier: str) -> None:
+    """A successful sign-in: forget the account's failures."""
+    ratelimit.reset(account_key(identifier))
+
+
+def reset_account_key(key: str) -> None:
+    """A successful password reset: forget the failures and end the lock of the account the
+    code was asked for (the member proved they hold the phone or e-mail on file)."""
+    ratelimit.reset(key)
+
+
+def take_code_request(request, identifier: str) -> ratelimit.Decision:
+    return ratelimit.take_all(
+        [
+            (f"portal:code:identifier:{_digest(identifier)}", CODE_LIMITS),
+            (f"portal:code:address:{ratelimit.client_address(request)}", CODE_ADDRESS_LIMITS),
+        ]
+    )
+
+
+def take_code_send(recipient: str) -> ratelimit.Decision:
+    """The same limits on the phone or address a code goes to (a member reachable by phone and
+    by ID number must not get twice the messages). Refused silently: the page stays neutral."""
+    return ratelimit.take(f"portal:code:recipient:{_digest(recipient)}", CODE_LIMITS)
+
+
+def take_code_check(request) -> ratelimit.Decision:
+    return ratelimit.take(
+        f"portal:code:check:{ratelimit.client_address(request)}", CODE_CHECK_ADDRESS_LIMITS
+    )
+
+
+def try_again(seconds: int) -> str:
+    """'Please try again in 15 minutes, after 14:35.' in the active language and tenant time."""
+    minutes = max(1, math.ceil(seconds / 60))
+    at = timezone.localtime(timezone.now() + datetime.timedelta(seconds=seconds))
+    if at.second or at.microsecond:  # "after 14:36" for 14:35:20: never earlier than the end
+        at = at.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+    return ngettext(
+        "Please try again in %(minutes)d minute, after %(time)s.",
+        "Please try again in %(minutes)d minutes, after %(time)s.",
+        minutes,
+    ) % {"minutes": minutes, "time": at.strftime("%H:%M")}
