@@ -61,9 +61,10 @@ def neutral(page: str, *numbers: str) -> str:
     return page
 
 
-@pytest.fixture(autouse=True)
-def _english(world):
-    """Pages in English unless a test asks for Chinese (the language cookie)."""
+@pytest.fixture
+def english(world):
+    """Pages in English unless a test asks for Chinese (the language cookie). The sign-in and
+    security tests use it (``pytestmark``); the others say which language they expect."""
     for tenant in (world.a, world.b):
         tenant.default_language = "en"
         tenant.save(update_fields=["default_language"])

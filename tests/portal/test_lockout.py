@@ -7,7 +7,7 @@ import time_machine
 
 from tests.portal.conftest import PASSWORD, make_member, neutral, sign_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 START = datetime.datetime(2026, 5, 1, 10, 0, tzinfo=datetime.UTC)  # 18:00 in Shanghai
 

@@ -22,7 +22,7 @@ from portal import reset
 from portal.models import ResetCode
 from tests.portal.conftest import ID_NUMBER, PASSWORD, make_member, neutral, sign_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 FORGOT = "/m/tenant-a/password/forgot/"
 CONFIRM = "/m/tenant-a/password/reset/"

@@ -13,7 +13,7 @@ from django.test import Client
 
 from tests.portal.conftest import PASSWORD, sign_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 START = datetime.datetime(2026, 5, 1, 2, 0, tzinfo=datetime.UTC)
 

@@ -6,7 +6,7 @@ from membership.models import MemberCredential, MemberStatus
 from tests.membership.factories import MemberFactory
 from tests.portal.conftest import PASSWORD, make_member, sign_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

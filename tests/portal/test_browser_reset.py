@@ -6,7 +6,11 @@ import pytest
 
 from tests.portal.conftest import make_member
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("english"),
+]
 
 
 def test_reset_the_password_with_a_code_on_a_phone(page, live_server, world, outbox, tmp_path):
