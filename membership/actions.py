@@ -48,6 +48,7 @@ PROFILE_FIELDS = (
     "referrer",
     "joined_on",
     "valid_until",
+    "language",
 )
 PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read out over the phone
 
@@ -60,6 +61,8 @@ def _actor(actor) -> tuple[object | None, str]:
     """(user or None, a label) for whoever acts: a staff user, an API key, or the system."""
     if actor is None:
         return None, "system"
+    if isinstance(actor, Member):  # the member themselves, in the portal
+        return None, f"member {actor.card_number or actor.pk} (portal)"
     if getattr(actor, "api_key", None) is not None:
         return None, str(actor)
     if getattr(actor, "is_authenticated", False):

@@ -14,6 +14,7 @@ from membership.models import MemberCredential
 from .. import session
 from ..access import member_view
 from ..forms import ChangePasswordForm, SignInForm
+from ..language import apply_member_language
 
 
 def _next_url(request) -> str | None:
@@ -36,8 +37,8 @@ def login(request):
             credential = MemberCredential.objects.get(member=member)
             session.sign_in(request, member, credential)
             if credential.must_change:
-                return redirect("portal:change_password")
-            return redirect(_next_url(request) or "portal:home")
+                return apply_member_language(redirect("portal:change_password"), member)
+            return apply_member_language(redirect(_next_url(request) or "portal:home"), member)
     return render(request, "portal/login.html", {"form": form, "next": _next_url(request) or ""})
 
 
