@@ -261,7 +261,7 @@ def test_back_to_the_business_default(world, portal, member):
     with tenancy.tenant_context(world.a):
         member.refresh_from_db()
     assert member.language == ""
-    assert "<html lang=\"zh-hans\">" in page(portal, "/")  # tenant A's default
+    assert '<html lang="zh-hans">' in page(portal, "/")  # tenant A's default
 
 
 def test_the_switch_signed_out_stores_nothing(world, client, member):
