@@ -60,7 +60,7 @@ class TicketForm(forms.Form):
     kind = forms.ChoiceField(label=_("What is it?"), choices=MEMBER_KINDS, initial=Kind.COMPLAINT)
     store = forms.ModelChoiceField(
         label=_("Which store?"),
-        queryset=Store.objects.none(),
+        queryset=None,  # set per request: the manager needs an active tenant
         required=False,
         empty_label=_("Not about one store"),
     )
