@@ -57,6 +57,16 @@ REWARDS = [
 ]
 
 
+def _ensure_expiry() -> None:
+    """Points that expire 12 months after earning, unless the business chose a policy."""
+    settings, _ = PointsSettings.objects.get_or_create()
+    if settings.expiry_policy == "never":
+        settings.expiry_policy = "fixed_term"
+        settings.expiry_months = 12
+        settings.save()
+        forget_rules()
+
+
 def _ensure_ladder() -> None:
     if Tier.objects.exists():
         return  # the business has its own ladder
@@ -95,12 +105,18 @@ def _ensure_catalog() -> None:
 
 
 def seed_member(
-    *, phone: str, password: str, name: str, id_number: str = "", must_change: bool = False
+    *,
+    phone: str,
+    password: str,
+    name: str,
+    id_number: str = "",
+    must_change: bool = False,
+    stores: list | None = None,
 ) -> Member:
     """A member with a portal password, a year of purchases (some points expiring soon), a
     redeemed coupon and an answered complaint. Inside the tenant; assumes a fresh phone."""
     tenant = tenancy.current_tenant()
-    stores = list(Store.objects.order_by("pk")[:2])
+    stores = stores if stores is not None else list(Store.objects.order_by("pk")[:2])
     member = do_register_member(
         data={
             "name": name,
@@ -122,10 +138,10 @@ def seed_member(
     now = timezone.now()
     purchases = [
         (330, 0, "680"),
-        (250, 1, "1280"),
+        (250, 1, "268"),
         (120, 0, "399"),
-        (45, 1, "1560"),
-        (9, 0, "268"),
+        (45, 1, "520"),
+        (9, 0, "128"),
     ]
     for days_ago, store_index, amount in purchases:
         if not stores:
@@ -173,12 +189,7 @@ def seed_member(
 def load(tenant, spec) -> None:
     if membership_selectors.members_by_phone(DEMO_MEMBER_PHONE).exists():
         return
-    settings, _ = PointsSettings.objects.get_or_create()
-    if settings.expiry_policy == "never":
-        settings.expiry_policy = "fixed_term"
-        settings.expiry_months = 12
-        settings.save()
-        forget_rules()
+    _ensure_expiry()
     _ensure_ladder()
     _ensure_catalog()
     seed_member(

@@ -19,6 +19,7 @@ from points import selectors as points_selectors
 from points.models import Coupon, Redemption, Reward
 from tiers import selectors as tier_selectors
 from tiers.models import Tier
+from tiers.rules import evaluate_tier
 
 
 def today() -> datetime.date:
@@ -148,7 +149,7 @@ def visible_events(ticket: Ticket) -> list[VisibleEvent]:
     shown: list[VisibleEvent] = []
     for event in complaint_selectors.ticket_events(ticket):
         if event.type == TicketEvent.Type.FILED:
-            shown.append(VisibleEvent(event.created_at, str(_("Filed"))))
+            shown.append(VisibleEvent(event.created_at, str(_("You sent it"))))
         elif event.type == TicketEvent.Type.TRANSITION:
             if event.to_status == Status.INVESTIGATING and event.from_status in (
                 Status.REPLIED,
@@ -222,6 +223,14 @@ def consent_state(member: Member) -> dict[tuple[str, str], bool]:
 # --- tiers ------------------------------------------------------------------------------------
 
 
+def qualifies_for_next(member: Member, state: dict) -> bool:
+    """Whether the member already meets the next tier's rules (the move waits for the next
+    review when the business settles tiers by cycle)."""
+    if state["next_tier"] is None:
+        return False
+    return evaluate_tier(member, state["next_tier"], today()).matched
+
+
 def tier_page(member: Member) -> dict:
     state = tier_selectors.progress(member)
     benefits = tier_selectors.effective_benefits(member)
@@ -239,5 +248,6 @@ def tier_page(member: Member) -> dict:
         "state": state,
         "benefits": benefits,
         "price_percent": f"{percent:f}",
+        "qualifies": qualifies_for_next(member, state),
         "ladder": ladder,
     }

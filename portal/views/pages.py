@@ -27,6 +27,7 @@ def home(request):
             "next_expiry": selectors.next_expiry(member),
             "progress": progress,
             "next_step": progress["to_next"][0] if progress["to_next"] else "",
+            "qualifies": selectors.qualifies_for_next(member, progress),
             "open_tickets": selectors.unfinished_tickets(member),
         },
     )
