@@ -281,3 +281,25 @@ def test_an_sms_about_a_complaint_uses_the_members_language(world, portal, membe
             member, kind=Kind.COMPLAINT, description="Cold tea"
         )
         assert Message.objects.get(dedupe_key=f"complaint:{ticket.pk}:filed").language == "en"
+
+
+def test_reminders_and_broadcasts_carry_the_members_language(world, member, other):
+    from types import SimpleNamespace
+
+    from membership.reminders import audience, birthday_greetings
+    from points.reminders import points_expiring
+
+    today = _today(world.a)
+    with tenancy.tenant_context(world.a):
+        type(member).objects.filter(pk=member.pk).update(language="en", birthday=today)
+        type(other).objects.filter(pk=other.pk).update(birthday=today)
+        award(member, 10, expires_at=today + datetime.timedelta(days=7))
+        award(other, 10, expires_at=today + datetime.timedelta(days=7))
+        greetings = {i.member_id: i.language for i in birthday_greetings(world.a, today, None)}
+        expiring = {
+            i.member_id: i.language
+            for i in points_expiring(world.a, today, SimpleNamespace(points_lead_days=7))
+        }
+        everyone = {r.member_id: r.language for r in audience(world.a, {})}
+    for languages in (greetings, expiring, everyone):
+        assert languages == {member.pk: "en", other.pk: ""}  # empty: the tenant's default
