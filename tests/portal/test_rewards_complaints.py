@@ -118,6 +118,18 @@ def test_every_refusal_is_a_clear_message_and_nothing_is_lost(
             assert Reward.objects.get(pk=reward.pk).stock == 2
 
 
+def test_a_confirmation_without_its_key_redeems_nothing_and_says_so(world, portal, member):
+    reward = _reward(world.a, points_cost=100)
+    with tenancy.tenant_context(world.a):
+        award(member, 300)
+    portal.cookies["django_language"] = "en"
+    response = portal.post(f"/m/tenant-a/rewards/{reward.pk}/", {})
+    assert response.status_code == 200
+    assert "Please try again" in response.content.decode()
+    with tenancy.tenant_context(world.a):
+        assert balance(member) == 300
+
+
 def test_a_reward_with_an_id_check_asks_for_the_whole_id_number(world, portal, member):
     reward = _reward(world.a, points_cost=100, requires_id_check=True)
     with tenancy.tenant_context(world.a):
