@@ -38,6 +38,7 @@ run: install
 	DEBUG=1 $(PY) manage.py load_demo
 	@echo ""
 	@echo "  Open http://127.0.0.1:8000/accounts/login/  (Ctrl-C stops the server)"
+	@echo "  Members: http://127.0.0.1:8000/m/shoes/  phone 13800000000, password member-pass-2026"
 	@echo ""
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 

@@ -50,6 +50,7 @@ PROFILE_FIELDS = (
     "referrer",
     "joined_on",
     "valid_until",
+    "language",
 )
 PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read out over the phone
 

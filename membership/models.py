@@ -155,6 +155,13 @@ class Member(TenantOwnedModel):
         _("status"), max_length=12, choices=MemberStatus.choices, default=MemberStatus.ACTIVE
     )
     card_number = models.CharField(_("card number"), max_length=32, blank=True, editable=False)
+    language = models.CharField(
+        _("preferred language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("For the member portal and messages. Empty: the business's default."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     # Set when the member's personal data was erased (an approved ErasureRequest): the row
     # stays for the ledger, purchases and complaints, but identifies nobody any more.

@@ -14,7 +14,7 @@ from notifications.registry import Recipient, ReminderItem
 
 from .models import Member, MemberStatus
 
-FIELDS = ("pk", "name", "phone", "email", "valid_until")
+FIELDS = ("pk", "name", "phone", "email", "valid_until", "language")
 
 
 def _channel(row) -> tuple[str, str] | None:
@@ -46,7 +46,7 @@ def birthday_greetings(tenant, local_date: datetime.date, settings):
             member_id=row["pk"],
             channel=channel[0],
             recipient=channel[1],
-            language="",
+            language=row["language"],  # the member's choice; empty: the tenant's
             template="birthday",
             context={"tenant": tenant.name, "name": row["name"]},
             dedupe_key=f"birthday:{row['pk']}:{local_date.year}",
@@ -65,7 +65,7 @@ def membership_expiring(tenant, local_date: datetime.date, settings):
             member_id=row["pk"],
             channel=channel[0],
             recipient=channel[1],
-            language="",
+            language=row["language"],  # the member's choice; empty: the tenant's
             template="membership_expiring",
             context={
                 "tenant": tenant.name,
@@ -87,5 +87,10 @@ def audience(tenant, segment: dict):
         members = members.filter(store_id__in=segment["stores"])
     if segment.get("birthday_month"):
         members = members.filter(birthday__month=segment["birthday_month"])
-    for row in members.values("pk", "phone", "email").iterator(chunk_size=5000):
-        yield Recipient(member_id=row["pk"], sms=str(row["phone"] or ""), email=row["email"])
+    for row in members.values("pk", "phone", "email", "language").iterator(chunk_size=5000):
+        yield Recipient(
+            member_id=row["pk"],
+            sms=str(row["phone"] or ""),
+            email=row["email"],
+            language=row["language"],
+        )

@@ -27,6 +27,7 @@ def points_expiring(tenant, local_date: datetime.date, settings):
             "account__member__name",
             "account__member__phone",
             "account__member__email",
+            "account__member__language",
         )
         .annotate(points=Sum("remaining"))
         .order_by("account__member_id")
@@ -41,7 +42,7 @@ def points_expiring(tenant, local_date: datetime.date, settings):
             member_id=member_id,
             channel="sms" if phone else "email",
             recipient=phone or email,
-            language="",
+            language=row["account__member__language"],  # empty: the tenant's
             template="points_expiring",
             context={
                 "tenant": tenant.name,

@@ -24,6 +24,7 @@ from membership.models import Member, MemberCredential, MemberStatus
 from .. import lockout, reset, session
 from ..access import member_view
 from ..forms import ChangePasswordForm, ResetConfirmForm, ResetRequestForm, SignInForm
+from ..language import apply_member_language
 
 RESET_SESSION_TTL = 30 * 60  # seconds the code page remembers whose code was asked for
 
@@ -61,8 +62,8 @@ def login(request):
             credential = MemberCredential.objects.get(member=member)
             session.sign_in(request, member, credential)
             if credential.must_change:
-                return redirect("portal:change_password")
-            return redirect(_next_url(request) or "portal:home")
+                return apply_member_language(redirect("portal:change_password"), member)
+            return apply_member_language(redirect(_next_url(request) or "portal:home"), member)
     return render(request, "portal/login.html", {"form": form, "next": _next_url(request) or ""})
 
 
@@ -172,5 +173,5 @@ def reset_confirm(request):
             lockout.reset_account_key(pending["identifier"])
             session.sign_in(request, member, credential)
             messages.success(request, _("Your password has been changed."))
-            return redirect("portal:home")
+            return apply_member_language(redirect("portal:home"), member)
     return render(request, "portal/reset_confirm.html", {"form": form})

@@ -51,7 +51,7 @@ def privacy(request):
     return render(
         request,
         "portal/privacy.html",
-        {"erasures": erasures, "pending": pending, "sections": export.SECTIONS},
+        {"erasures": erasures, "pending": pending, "sections": export.SECTIONS, "tab": "profile"},
     )
 
 
@@ -93,7 +93,7 @@ def erasure(request):
                 request, _("Your request is sent. We will tell you the decision by message.")
             )
             return redirect("portal:privacy")
-    return render(request, "portal/privacy_erasure.html", {"form": form})
+    return render(request, "portal/privacy_erasure.html", {"form": form, "tab": "profile"})
 
 
 @require_POST

@@ -12,6 +12,7 @@ class Command(BaseCommand):
     help = "Load the demo tenants, their stores and staff (and each app's demo data). Idempotent."
 
     def handle(self, *args, **options):
+        notices = []
         with transaction.atomic():
             demo.ensure_operator()
             for spec in demo.TENANTS:
@@ -22,7 +23,11 @@ class Command(BaseCommand):
                         module_name = f"{app_config.name}.demo"
                         if app_config.name == "core" or find_spec(module_name) is None:
                             continue
-                        import_module(module_name).load(tenant, spec)
+                        module = import_module(module_name)
+                        module.load(tenant, spec)
+                        notice = getattr(module, "NOTICE", "")
+                        if notice and notice not in notices:
+                            notices.append(notice)
                 self.stdout.write(f"  {tenant.name}  →  /t/{tenant.slug}/")
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(
@@ -31,3 +36,5 @@ class Command(BaseCommand):
             + f" (one role each, in every demo business) and the platform operator "
             f"'{demo.OPERATOR}'; password for all: {demo.DEMO_PASSWORD}"
         )
+        for notice in notices:  # e.g. how a member signs in to the portal (portal/demo.py)
+            self.stdout.write(notice)
