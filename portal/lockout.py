@@ -27,6 +27,9 @@ ADDRESS_FAILURES = 20  # failed sign-ins from one address within WINDOW lock the
 CODE_LIMITS = [(1, 60), (5, 3600), (10, 86400)]
 CODE_ADDRESS_LIMITS = [(10, 3600), (30, 86400)]
 CODE_CHECK_ADDRESS_LIMITS = [(30, WINDOW)]  # code entries from one address
+# A signed-in member re-entering their password (change password, erasure request): a stolen
+# session must not become a way to guess it.
+PASSWORD_CHECK_LIMITS = [(10, WINDOW)]
 
 
 def normalise_identifier(value: str) -> str:
@@ -95,6 +98,10 @@ def take_code_check(request) -> ratelimit.Decision:
     return ratelimit.take(
         f"portal:code:check:{ratelimit.client_address(request)}", CODE_CHECK_ADDRESS_LIMITS
     )
+
+
+def take_password_check(member) -> ratelimit.Decision:
+    return ratelimit.take(f"portal:password-check:{member.pk}", PASSWORD_CHECK_LIMITS)
 
 
 def try_again(seconds: int) -> str:

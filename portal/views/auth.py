@@ -81,7 +81,10 @@ def change_password(request):
     credential = request.member_credential
     form = ChangePasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not check_password(form.cleaned_data["old_password"], credential.password):
+        decision = lockout.take_password_check(request.member)
+        if not decision.allowed:
+            form.add_error(None, lockout.try_again(decision.retry_after))
+        elif not check_password(form.cleaned_data["old_password"], credential.password):
             form.add_error("old_password", _("The current password is not right."))
         else:
             credential = do_set_member_password(request.member, form.cleaned_data["new_password1"])

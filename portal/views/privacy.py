@@ -15,7 +15,7 @@ from membership import selectors as membership_selectors
 from membership.actions import do_request_erasure, do_reveal_id_number, do_withdraw_erasure
 from membership.models import ErasureRequest, ErasureStatus
 
-from .. import export
+from .. import export, lockout
 from ..access import member_view
 from ..forms import ErasureRequestForm
 
@@ -79,7 +79,12 @@ def download_csv(request):
 def erasure(request):
     """The confirmation step: what erasure means, the password, a tick; then the request."""
     form = ErasureRequestForm(request.POST or None)
+    decision = None
     if request.method == "POST" and form.is_valid():
+        decision = lockout.take_password_check(request.member)
+    if decision is not None and not decision.allowed:
+        form.add_error(None, lockout.try_again(decision.retry_after))
+    elif decision is not None:
         try:
             do_request_erasure(request.member, password=form.cleaned_data["password"])
         except ValidationError as error:

@@ -165,3 +165,28 @@ def test_https_redirect_spares_the_health_check(client, settings):
     settings.SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     assert client.get("/m/tenant-a/login/").status_code == 301
     assert client.get("/healthz").status_code != 301
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        (
+            "/m/tenant-a/password/",
+            {"new_password1": "Another-river-77", "new_password2": "Another-river-77"},
+        ),
+        ("/m/tenant-a/privacy/erasure/", {"understood": "on"}),
+    ],
+    ids=["change-password", "erasure"],
+)
+def test_re_entering_the_password_is_limited_for_a_signed_in_member(client, member, path, data):
+    """A stolen session must not become a way to guess the password: 10 tries in 15 minutes."""
+    sign_in(client, "13900000001")
+    field = "old_password" if "password/" in path else "password"
+    for _ in range(10):
+        body = client.post(path, {**data, field: "wrong-guess"}).content.decode()
+        assert "try again in" not in body
+    body = client.post(path, {**data, field: PASSWORD}).content.decode()
+    assert "Please try again in 15 minutes" in body  # even the right password waits
+    with time_machine.travel(datetime.timedelta(minutes=16)):
+        response = client.post(path, {**data, field: PASSWORD})
+    assert response.status_code == 302
