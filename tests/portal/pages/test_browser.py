@@ -59,6 +59,7 @@ def _balance(tenant, member):
 def _shot(page, folder, name):
     """The whole page as on a very tall phone: Chromium's full-page capture would paint the
     fixed tab bar where the first screen ends, in the middle of the picture."""
+    page.wait_for_load_state()
     height = page.evaluate("document.documentElement.scrollHeight")
     page.set_viewport_size({"width": PHONE["width"], "height": max(height, PHONE["height"])})
     page.screenshot(path=str(folder / f"portal-{name}.png"))
@@ -156,6 +157,7 @@ def test_a_member_on_a_phone(phone_page, live_server, world, tmp_path):
     assert "139 0000 0001" in page.inner_text("[data-test=details]")
     _shot(page, shots, "profile")
     page.click("a[href$='/profile/consent/']")
+    page.wait_for_url(f"{base}/profile/consent/")
     _shot(page, shots, "consent")
 
 
