@@ -300,8 +300,16 @@ class MemberTier(TenantOwnedModel):
     """The member's current tier. ``missed_cycles`` counts settlement cycles in a row at which
     the member did not qualify for it (for retention)."""
 
-    # Foreign keys without their own index: the tenant-led unique constraint and index below
-    # serve every lookup, and fewer indexes keep the bulk upsert of a settlement cheap.
+    # Foreign keys without their own index (not even the tenant's): the tenant-led unique
+    # constraint and index below serve every lookup, and fewer indexes keep the bulk upsert of a
+    # settlement cheap.
+    tenant = models.ForeignKey(
+        "core.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("tenant"),
+        db_index=False,
+    )
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
     tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+", db_index=False)
     since = models.DateField(_("since"))
