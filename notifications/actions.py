@@ -525,6 +525,81 @@ def lease_due_messages(limit: int) -> list[int]:
 # --- broadcasts ---------------------------------------------------------------------------------
 
 
+_BROADCAST_STAGE = "notifications_broadcast_stage"
+
+
+def _write_broadcast_rows(broadcast: Broadcast, rows: list, rendered: dict, now) -> int:
+    """Write one batch of a broadcast: ``rows`` are (member id, language, address). Only those
+    three columns travel (``COPY`` into a temporary table); everything else is the same for the
+    whole broadcast and is filled in by the ``INSERT … SELECT``: the text per language from
+    ``rendered`` ({language: (subject, body)}), the dedupe key ``broadcast:<id>:<member>``, and
+    the manners of ``do_write_messages`` in SQL — consent from ``Consent`` (marketing only when
+    opted in, service unless opted out; else SKIPPED "no consent"), SMS held until quiet hours
+    end. ``ON CONFLICT DO NOTHING`` makes a repeat write nothing; only new pending rows are
+    queued, in batched delivery tasks after commit. Returns how many rows were written."""
+    if not rows:
+        return 0
+    tenant = tenancy.current_tenant()
+    hold_until = None
+    if broadcast.channel == Channel.SMS:
+        hold_until = selectors.quiet_until(selectors.settings_for_tenant(), tenant, now)
+    languages = sorted(rendered)
+    params = {
+        "tenant": tenant.pk,
+        "channel": broadcast.channel,
+        "purpose": broadcast.purpose,
+        "prefix": f"broadcast:{broadcast.pk}:",
+        "default": broadcast.purpose == Purpose.SERVICE,
+        "no_consent": NO_CONSENT,
+        "now": now,
+        "due": hold_until or now,
+        "lease": None if hold_until else now + QUEUE_LEASE,
+        "languages": languages,
+        "subjects": [rendered[lang][0] for lang in languages],
+        "bodies": [rendered[lang][1] for lang in languages],
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_BROADCAST_STAGE} "
+            "(member_id bigint, language text, recipient text) ON COMMIT DROP"
+        )
+        cursor.execute(f"TRUNCATE {_BROADCAST_STAGE}")
+        with cursor.cursor.copy(
+            f"COPY {_BROADCAST_STAGE} (member_id, language, recipient) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"""INSERT INTO {Message._meta.db_table} (tenant_id, member_id, channel, purpose,
+                    template, language, recipient, subject, body, redacted_body, dedupe_key,
+                    status, last_error, created_at, due_at, leased_until, attempts,
+                    provider_message_id)
+                SELECT %(tenant)s, s.member_id, %(channel)s, %(purpose)s, 'broadcast',
+                    s.language, s.recipient, t.subject, t.body, '',
+                    %(prefix)s || COALESCE(s.member_id::text, 'None'),
+                    CASE WHEN k.ok THEN 'pending' ELSE 'skipped' END,
+                    CASE WHEN k.ok THEN '' ELSE %(no_consent)s END,
+                    %(now)s,
+                    CASE WHEN k.ok THEN %(due)s ELSE %(now)s END,
+                    CASE WHEN k.ok THEN %(lease)s::timestamptz END,
+                    0, ''
+                FROM {_BROADCAST_STAGE} s
+                JOIN unnest(%(languages)s::text[], %(subjects)s::text[], %(bodies)s::text[])
+                    AS t(language, subject, body) ON t.language = s.language
+                LEFT JOIN {Consent._meta.db_table} c ON c.tenant_id = %(tenant)s
+                    AND c.member_id = s.member_id AND c.channel = %(channel)s
+                    AND c.purpose = %(purpose)s
+                CROSS JOIN LATERAL (
+                    SELECT COALESCE(c.granted, s.member_id IS NULL OR %(default)s) AS ok) k
+                ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+                RETURNING id, status = 'pending' AND leased_until IS NOT NULL""",
+            params,
+        )
+        result = cursor.fetchall()
+    _queue_delivery(sorted(pk for pk, queue in result if queue))
+    return len(result)
+
+
 def do_schedule_broadcast(broadcast: Broadcast) -> Broadcast:
     broadcast.full_clean()
     broadcast.status = BroadcastStatus.SCHEDULED
@@ -559,7 +634,7 @@ def do_expand_broadcast(broadcast_id: int) -> int:
             with transaction.atomic():  # a refused segment rolls back what was written
                 recipients = iter(audience(tenant, broadcast.segment))
                 while chunk := list(islice(recipients, WRITE_BATCH)):
-                    messages = []
+                    rows = []
                     for recipient in chunk:
                         address = (
                             recipient.sms if broadcast.channel == Channel.SMS else recipient.email
@@ -568,31 +643,15 @@ def do_expand_broadcast(broadcast_id: int) -> int:
                             continue
                         language = recipient.language or tenant.default_language
                         if language not in rendered:
-                            rendered[language] = render(
+                            subject, body = render(
                                 "broadcast",
                                 {"tenant": tenant.name, "message": broadcast.text},
                                 language=language,
                                 custom=custom.get(("broadcast", language)),
                             )[:2]
-                        subject, body = rendered[language]
-                        messages.append(
-                            OutboxRow(
-                                tenant_id=tenant.pk,
-                                member_id=recipient.member_id,
-                                channel=broadcast.channel,
-                                purpose=broadcast.purpose,
-                                template="broadcast",
-                                language=language,
-                                recipient=address,
-                                subject=broadcast.subject or subject,
-                                body=body,
-                                dedupe_key=f"broadcast:{broadcast.pk}:{recipient.member_id}",
-                                created_at=now,
-                                due_at=now,
-                                leased_until=now + QUEUE_LEASE,
-                            )
-                        )
-                    written += do_write_messages(messages)
+                            rendered[language] = (broadcast.subject or subject, body)
+                        rows.append((recipient.member_id, language, address))
+                    written += _write_broadcast_rows(broadcast, rows, rendered, now)
         except ValueError as exc:  # the audience refuses the segment: a permanent failure
             broadcast.status = BroadcastStatus.FAILED
             broadcast.last_error = str(exc)

@@ -93,6 +93,46 @@ class TestBroadcast:
             sorted([rows[1].pk, rows[2].pk])
         ]
 
+    def test_a_broadcast_follows_the_manners_of_the_outbox(
+        self, notify_settings, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        """Written set-based in SQL, a broadcast still applies consent (a service message goes
+        to everyone but who opted out) and quiet hours (SMS held until morning, no task)."""
+        notify_settings.quiet_start = datetime.time(21, 0)
+        notify_settings.quiet_end = datetime.time(8, 0)
+        notify_settings.save()
+        ConsentFactory(member_id=2, channel="sms", purpose="service", granted=False)
+        ConsentFactory(member_id=3, channel="sms", purpose="service", granted=True)
+        audience = audience_of(
+            [Recipient(member_id=m, sms=f"+861380000000{m}", language="en") for m in (1, 2, 3)]
+        )
+        night = datetime.datetime(2026, 11, 21, 23, 30, tzinfo=SHANGHAI)
+        sent_tasks = []
+        monkeypatch.setattr(
+            deliver_messages, "apply_async", lambda **kwargs: sent_tasks.append(kwargs)
+        )
+        with (
+            time_machine.travel(night, tick=False),
+            registry.temporarily(audience_func=audience),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            sms = BroadcastFactory(purpose="service", send_at=night)
+            assert do_expand_broadcast(sms.pk) == 3
+            email = BroadcastFactory(purpose="service", channel="email", send_at=night)
+            audience = audience_of([Recipient(member_id=4, email="a@example.com")])
+            with registry.temporarily(audience_func=audience):
+                assert do_expand_broadcast(email.pk) == 1
+        rows = {m.member_id: m for m in Message.objects.filter(channel="sms")}
+        assert rows[2].status == MessageStatus.SKIPPED and rows[2].last_error == "no consent"
+        morning = datetime.datetime(2026, 11, 22, 8, 0, tzinfo=SHANGHAI)
+        for member_id in (1, 3):
+            assert rows[member_id].status == MessageStatus.PENDING
+            assert rows[member_id].due_at == morning and rows[member_id].leased_until is None
+        mail = Message.objects.get(channel="email")
+        assert mail.status == MessageStatus.PENDING and mail.leased_until is not None
+        assert mail.due_at == night  # e-mail does not wake anyone: queued at once
+        assert [t["kwargs"]["message_ids"] for t in sent_tasks] == [[mail.pk]]
+
     def test_a_broadcast_not_yet_due_waits(self, notify_settings):
         future = BroadcastFactory(send_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC))
         with registry.temporarily(audience_func=audience_of([Recipient(1, sms="+86138")])):
