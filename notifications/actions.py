@@ -629,6 +629,7 @@ def do_expand_broadcast(broadcast_id: int) -> int:
         custom = selectors.custom_templates([("broadcast", None)])
         rendered: dict[str, tuple[str, str]] = {}
         written = 0
+        addressed: set = set()
         now = timezone.now()
         try:
             with transaction.atomic():  # a refused segment rolls back what was written
@@ -651,6 +652,7 @@ def do_expand_broadcast(broadcast_id: int) -> int:
                             )[:2]
                             rendered[language] = (broadcast.subject or subject, body)
                         rows.append((recipient.member_id, language, address))
+                        addressed.add(recipient.member_id)
                     written += _write_broadcast_rows(broadcast, rows, rendered, now)
         except ValueError as exc:  # the audience refuses the segment: a permanent failure
             broadcast.status = BroadcastStatus.FAILED
@@ -658,9 +660,9 @@ def do_expand_broadcast(broadcast_id: int) -> int:
             broadcast.save(update_fields=["status", "last_error"])
             return 0
         broadcast.status = BroadcastStatus.DONE
-        broadcast.queued_count = Message.objects.filter(
-            dedupe_key__startswith=f"broadcast:{broadcast.pk}:"
-        ).count()
+        # Every recipient written to now exists in the outbox (new, or already there from an
+        # earlier attempt: same dedupe key), so no count over the tenant's whole outbox.
+        broadcast.queued_count = len(addressed)
         broadcast.save(update_fields=["status", "queued_count"])
     return written
 

@@ -81,6 +81,8 @@ class TestBroadcast:
             # Expanded again (e.g. put back by mistake): nothing new.
             Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SCHEDULED)
             assert do_expand_broadcast(broadcast.pk) == 0
+            broadcast.refresh_from_db()
+            assert broadcast.queued_count == 3  # the rows already there still count
         assert audience.seen[0] == {"tiers": ["gold"], "birthday_month": 5}
         rows = {m.member_id: m for m in Message.objects.all()}
         assert set(rows) == {1, 2, 3}
