@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -608,62 +608,85 @@ def do_schedule_broadcast(broadcast: Broadcast) -> Broadcast:
 
 
 def do_expand_broadcast(broadcast_id: int) -> int:
-    """Turn a due broadcast into outbox rows, all in one transaction with the broadcast row
-    locked (``SKIP LOCKED``: a concurrent sweep passes it over). Idempotent: dedupe keys
-    ``broadcast:<id>:<member>``. Returns the number of rows written."""
+    """Turn a due broadcast into outbox rows, **committed batch by batch** (``WRITE_BATCH``
+    rows), each batch's delivery tasks sent on its commit: delivery starts after the first
+    batch instead of after the whole audience. Returns the number of rows written.
+
+    One expansion of a broadcast at a time: a session advisory lock, taken without waiting (a
+    concurrent sweep passes the broadcast over, as ``SKIP LOCKED`` did), released at the end or
+    by PostgreSQL when the worker's connection dies. Resumable and idempotent: the broadcast
+    stays SCHEDULED until its last batch is written, so after a crash mid-way the next sweep
+    expands it again; the dedupe keys ``broadcast:<id>:<member>`` make the rows already written
+    no-ops (they were queued on their batch's commit, or the sweep re-queues them when their
+    lease runs out), and only the missing rows are written and queued."""
     tenant = tenancy.current_tenant()
     audience = registry.audience()
-    with transaction.atomic():
-        broadcast = (
-            Broadcast.objects.select_for_update(skip_locked=True)
-            .filter(pk=broadcast_id, status=BroadcastStatus.SCHEDULED)
-            .first()
-        )
-        if broadcast is None:
+    lock = [BROADCAST_LOCK, broadcast_id % 2_147_483_647]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", lock)
+        if not cursor.fetchone()[0]:
             return 0
-        if audience is None:
-            broadcast.status = BroadcastStatus.FAILED
-            broadcast.last_error = "No audience provider is registered."
-            broadcast.save(update_fields=["status", "last_error"])
-            return 0
-        custom = selectors.custom_templates([("broadcast", None)])
-        rendered: dict[str, tuple[str, str]] = {}
-        written = 0
-        addressed: set = set()
-        now = timezone.now()
+    try:
+        return _expand_broadcast(broadcast_id, tenant, audience)
+    finally:
         try:
-            with transaction.atomic():  # a refused segment rolls back what was written
-                recipients = iter(audience(tenant, broadcast.segment))
-                while chunk := list(islice(recipients, WRITE_BATCH)):
-                    rows = []
-                    for recipient in chunk:
-                        address = (
-                            recipient.sms if broadcast.channel == Channel.SMS else recipient.email
-                        )
-                        if not address:
-                            continue
-                        language = recipient.language or tenant.default_language
-                        if language not in rendered:
-                            subject, body = render(
-                                "broadcast",
-                                {"tenant": tenant.name, "message": broadcast.text},
-                                language=language,
-                                custom=custom.get(("broadcast", language)),
-                            )[:2]
-                            rendered[language] = (broadcast.subject or subject, body)
-                        rows.append((recipient.member_id, language, address))
-                        addressed.add(recipient.member_id)
-                    written += _write_broadcast_rows(broadcast, rows, rendered, now)
-        except ValueError as exc:  # the audience refuses the segment: a permanent failure
-            broadcast.status = BroadcastStatus.FAILED
-            broadcast.last_error = str(exc)
-            broadcast.save(update_fields=["status", "last_error"])
-            return 0
-        broadcast.status = BroadcastStatus.DONE
-        # Every recipient written to now exists in the outbox (new, or already there from an
-        # earlier attempt: same dedupe key), so no count over the tenant's whole outbox.
-        broadcast.queued_count = len(addressed)
-        broadcast.save(update_fields=["status", "queued_count"])
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", lock)
+        except DatabaseError:  # an aborted transaction: the lock ends with the connection
+            log.warning("broadcast %s: advisory lock left to the connection", broadcast_id)
+
+
+BROADCAST_LOCK = 0x6E62  # advisory lock class of broadcast expansions ("nb")
+
+
+def _expand_broadcast(broadcast_id: int, tenant, audience) -> int:
+    broadcast = Broadcast.objects.filter(pk=broadcast_id, status=BroadcastStatus.SCHEDULED).first()
+    if broadcast is None:
+        return 0
+    if audience is None:
+        broadcast.status = BroadcastStatus.FAILED
+        broadcast.last_error = "No audience provider is registered."
+        broadcast.save(update_fields=["status", "last_error"])
+        return 0
+    custom = selectors.custom_templates([("broadcast", None)])
+    rendered: dict[str, tuple[str, str]] = {}
+    written = 0
+    addressed: set = set()
+    now = timezone.now()
+    # Outside a transaction the audience's server-side cursor is declared WITH HOLD (Django
+    # does so in autocommit), so it survives each batch's commit.
+    recipients = iter(audience(tenant, broadcast.segment))
+    try:
+        while chunk := list(islice(recipients, WRITE_BATCH)):
+            rows = []
+            for recipient in chunk:
+                address = recipient.sms if broadcast.channel == Channel.SMS else recipient.email
+                if not address:
+                    continue
+                language = recipient.language or tenant.default_language
+                if language not in rendered:
+                    subject, body = render(
+                        "broadcast",
+                        {"tenant": tenant.name, "message": broadcast.text},
+                        language=language,
+                        custom=custom.get(("broadcast", language)),
+                    )[:2]
+                    rendered[language] = (broadcast.subject or subject, body)
+                rows.append((recipient.member_id, language, address))
+                addressed.add(recipient.member_id)
+            written += _write_broadcast_rows(broadcast, rows, rendered, now)  # commits
+    except ValueError as exc:
+        # The audience refuses the segment (it does so before its first recipient, so nothing
+        # was written): a permanent failure.
+        broadcast.status = BroadcastStatus.FAILED
+        broadcast.last_error = str(exc)
+        broadcast.save(update_fields=["status", "last_error"])
+        return written
+    # Every recipient written to now exists in the outbox (new, or already there from an
+    # earlier attempt: same dedupe key), so no count over the tenant's whole outbox.
+    Broadcast.objects.filter(pk=broadcast.pk, status=BroadcastStatus.SCHEDULED).update(
+        status=BroadcastStatus.DONE, queued_count=len(addressed)
+    )
     return written
 
 
