@@ -302,13 +302,21 @@ class MemberTier(TenantOwnedModel):
 
     # Foreign keys without their own index (not even the tenant's): the tenant-led unique
     # constraint and index below serve every lookup, and fewer indexes keep the bulk upsert of a
-    # settlement cheap.
+    # settlement cheap. Member and tier keep their database constraints (a row must never point
+    # to a deleted member or tier, even when a deletion races a settlement); the tenant and the
+    # deciding rule do not (``db_constraint=False``), because a settlement that moves most
+    # members spent a third of its foreign-key checks on them (docs/benchmarks.md, "Tiers"): the
+    # tenant id is the active tenant's and tenants are never deleted in SQL; the rule is an
+    # explanation, nulled by the ORM (``SET_NULL``) when deleted, and read with
+    # ``select_related`` (an outer join: a rule deleted while a settlement was writing reads as
+    # no rule rather than failing).
     tenant = models.ForeignKey(
         "core.Tenant",
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("tenant"),
         db_index=False,
+        db_constraint=False,
     )
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
     tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+", db_index=False)
@@ -321,6 +329,7 @@ class MemberTier(TenantOwnedModel):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 

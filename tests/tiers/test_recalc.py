@@ -146,3 +146,22 @@ def test_the_history_keeps_its_on_delete_rules_without_database_constraints(in_a
     TierChangeFactory(member=gone, from_tier=tiers["ordinary"], to_tier=tiers["gold"])
     gone.delete()
     assert set(TierChange.objects.values_list("member_id", flat=True)) == {rich.pk, other.pk}
+
+
+def test_a_rule_deleted_while_a_settlement_wrote_reads_as_no_rule(in_a):
+    """MemberTier.rule has no database constraint: a rule deleted in SQL (as a deletion racing
+    a settlement would leave it) reads as no deciding rule instead of failing."""
+    from django.db import connection
+
+    from tiers import selectors
+
+    ladder(("ordinary", []), ("gold", [dict(kind="spend", amount=1000)]))
+    rich = member()
+    buy(rich, 1500, D(2027, 1, 5))
+    assert actions.do_run_cycle(D(2027, 2, 1)).up == 1
+    row = MemberTier.objects.get(member=rich)
+    assert selectors.progress(rich, on=D(2027, 2, 2))["decided_by"]
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM tiers_tierrule WHERE id = %s", [row.rule_id])
+    assert MemberTier.objects.get(member=rich).rule_id == row.rule_id  # dangling
+    assert selectors.progress(rich, on=D(2027, 2, 2))["decided_by"] == ""
