@@ -51,7 +51,7 @@ def _create_database():
 
 LOAD_SQL = """
 -- bench_tiers holds nothing but this benchmark: empty every tenant-owned table
-TRUNCATE core_tenant CASCADE;
+TRUNCATE core_tenant, tiers_tierchange, notifications_message CASCADE;
 INSERT INTO core_tenant (name, slug, currency, time_zone, phone_region, default_language,
   is_active, created_at)
 VALUES ('Bench tiers', 'bench-tiers', 'CNY', 'Asia/Shanghai', 'CN', 'zh-hans', true, now());

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -538,6 +538,81 @@ def lease_due_messages(limit: int) -> list[int]:
 # --- broadcasts ---------------------------------------------------------------------------------
 
 
+_BROADCAST_STAGE = "notifications_broadcast_stage"
+
+
+def _write_broadcast_rows(broadcast: Broadcast, rows: list, rendered: dict, now) -> int:
+    """Write one batch of a broadcast: ``rows`` are (member id, language, address). Only those
+    three columns travel (``COPY`` into a temporary table); everything else is the same for the
+    whole broadcast and is filled in by the ``INSERT … SELECT``: the text per language from
+    ``rendered`` ({language: (subject, body)}), the dedupe key ``broadcast:<id>:<member>``, and
+    the manners of ``do_write_messages`` in SQL — consent from ``Consent`` (marketing only when
+    opted in, service unless opted out; else SKIPPED "no consent"), SMS held until quiet hours
+    end. ``ON CONFLICT DO NOTHING`` makes a repeat write nothing; only new pending rows are
+    queued, in batched delivery tasks after commit. Returns how many rows were written."""
+    if not rows:
+        return 0
+    tenant = tenancy.current_tenant()
+    hold_until = None
+    if broadcast.channel == Channel.SMS:
+        hold_until = selectors.quiet_until(selectors.settings_for_tenant(), tenant, now)
+    languages = sorted(rendered)
+    params = {
+        "tenant": tenant.pk,
+        "channel": broadcast.channel,
+        "purpose": broadcast.purpose,
+        "prefix": f"broadcast:{broadcast.pk}:",
+        "default": broadcast.purpose == Purpose.SERVICE,
+        "no_consent": NO_CONSENT,
+        "now": now,
+        "due": hold_until or now,
+        "lease": None if hold_until else now + QUEUE_LEASE,
+        "languages": languages,
+        "subjects": [rendered[lang][0] for lang in languages],
+        "bodies": [rendered[lang][1] for lang in languages],
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {_BROADCAST_STAGE} "
+            "(member_id bigint, language text, recipient text) ON COMMIT DROP"
+        )
+        cursor.execute(f"TRUNCATE {_BROADCAST_STAGE}")
+        with cursor.cursor.copy(
+            f"COPY {_BROADCAST_STAGE} (member_id, language, recipient) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"""INSERT INTO {Message._meta.db_table} (tenant_id, member_id, channel, purpose,
+                    template, language, recipient, subject, body, redacted_body, dedupe_key,
+                    status, last_error, created_at, due_at, leased_until, attempts,
+                    provider_message_id)
+                SELECT %(tenant)s, s.member_id, %(channel)s, %(purpose)s, 'broadcast',
+                    s.language, s.recipient, t.subject, t.body, '',
+                    %(prefix)s || COALESCE(s.member_id::text, 'None'),
+                    CASE WHEN k.ok THEN 'pending' ELSE 'skipped' END,
+                    CASE WHEN k.ok THEN '' ELSE %(no_consent)s END,
+                    %(now)s,
+                    CASE WHEN k.ok THEN %(due)s ELSE %(now)s END,
+                    CASE WHEN k.ok THEN %(lease)s::timestamptz END,
+                    0, ''
+                FROM {_BROADCAST_STAGE} s
+                JOIN unnest(%(languages)s::text[], %(subjects)s::text[], %(bodies)s::text[])
+                    AS t(language, subject, body) ON t.language = s.language
+                LEFT JOIN {Consent._meta.db_table} c ON c.tenant_id = %(tenant)s
+                    AND c.member_id = s.member_id AND c.channel = %(channel)s
+                    AND c.purpose = %(purpose)s
+                CROSS JOIN LATERAL (
+                    SELECT COALESCE(c.granted, s.member_id IS NULL OR %(default)s) AS ok) k
+                ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+                RETURNING id, status = 'pending' AND leased_until IS NOT NULL""",
+            params,
+        )
+        result = cursor.fetchall()
+    _queue_delivery(sorted(pk for pk, queue in result if queue))
+    return len(result)
+
+
 def do_schedule_broadcast(broadcast: Broadcast) -> Broadcast:
     broadcast.full_clean()
     broadcast.status = BroadcastStatus.SCHEDULED
@@ -546,76 +621,85 @@ def do_schedule_broadcast(broadcast: Broadcast) -> Broadcast:
 
 
 def do_expand_broadcast(broadcast_id: int) -> int:
-    """Turn a due broadcast into outbox rows, all in one transaction with the broadcast row
-    locked (``SKIP LOCKED``: a concurrent sweep passes it over). Idempotent: dedupe keys
-    ``broadcast:<id>:<member>``. Returns the number of rows written."""
+    """Turn a due broadcast into outbox rows, **committed batch by batch** (``WRITE_BATCH``
+    rows), each batch's delivery tasks sent on its commit: delivery starts after the first
+    batch instead of after the whole audience. Returns the number of rows written.
+
+    One expansion of a broadcast at a time: a session advisory lock, taken without waiting (a
+    concurrent sweep passes the broadcast over, as ``SKIP LOCKED`` did), released at the end or
+    by PostgreSQL when the worker's connection dies. Resumable and idempotent: the broadcast
+    stays SCHEDULED until its last batch is written, so after a crash mid-way the next sweep
+    expands it again; the dedupe keys ``broadcast:<id>:<member>`` make the rows already written
+    no-ops (they were queued on their batch's commit, or the sweep re-queues them when their
+    lease runs out), and only the missing rows are written and queued."""
     tenant = tenancy.current_tenant()
     audience = registry.audience()
-    with transaction.atomic():
-        broadcast = (
-            Broadcast.objects.select_for_update(skip_locked=True)
-            .filter(pk=broadcast_id, status=BroadcastStatus.SCHEDULED)
-            .first()
-        )
-        if broadcast is None:
+    lock = [BROADCAST_LOCK, broadcast_id % 2_147_483_647]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", lock)
+        if not cursor.fetchone()[0]:
             return 0
-        if audience is None:
-            broadcast.status = BroadcastStatus.FAILED
-            broadcast.last_error = "No audience provider is registered."
-            broadcast.save(update_fields=["status", "last_error"])
-            return 0
-        custom = selectors.custom_templates([("broadcast", None)])
-        rendered: dict[str, tuple[str, str]] = {}
-        written = 0
-        now = timezone.now()
+    try:
+        return _expand_broadcast(broadcast_id, tenant, audience)
+    finally:
         try:
-            with transaction.atomic():  # a refused segment rolls back what was written
-                recipients = iter(audience(tenant, broadcast.segment))
-                while chunk := list(islice(recipients, WRITE_BATCH)):
-                    messages = []
-                    for recipient in chunk:
-                        address = (
-                            recipient.sms if broadcast.channel == Channel.SMS else recipient.email
-                        )
-                        if not address:
-                            continue
-                        language = recipient.language or tenant.default_language
-                        if language not in rendered:
-                            rendered[language] = render(
-                                "broadcast",
-                                {"tenant": tenant.name, "message": broadcast.text},
-                                language=language,
-                                custom=custom.get(("broadcast", language)),
-                            )[:2]
-                        subject, body = rendered[language]
-                        messages.append(
-                            OutboxRow(
-                                tenant_id=tenant.pk,
-                                member_id=recipient.member_id,
-                                channel=broadcast.channel,
-                                purpose=broadcast.purpose,
-                                template="broadcast",
-                                language=language,
-                                recipient=address,
-                                subject=broadcast.subject or subject,
-                                body=body,
-                                dedupe_key=f"broadcast:{broadcast.pk}:{recipient.member_id}",
-                                created_at=now,
-                                due_at=now,
-                                leased_until=now + QUEUE_LEASE,
-                            )
-                        )
-                    written += do_write_messages(messages)
-        except ValueError as exc:  # the audience refuses the segment: a permanent failure
-            broadcast.status = BroadcastStatus.FAILED
-            broadcast.last_error = str(exc)
-            broadcast.save(update_fields=["status", "last_error"])
-            return 0
-        broadcast.status = BroadcastStatus.DONE
-        broadcast.queued_count = Message.objects.filter(
-            dedupe_key__startswith=f"broadcast:{broadcast.pk}:"
-        ).count()
-        broadcast.save(update_fields=["status", "queued_count"])
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", lock)
+        except DatabaseError:  # an aborted transaction: the lock ends with the connection
+            log.warning("broadcast %s: advisory lock left to the connection", broadcast_id)
+
+
+BROADCAST_LOCK = 0x6E62  # advisory lock class of broadcast expansions ("nb")
+
+
+def _expand_broadcast(broadcast_id: int, tenant, audience) -> int:
+    broadcast = Broadcast.objects.filter(pk=broadcast_id, status=BroadcastStatus.SCHEDULED).first()
+    if broadcast is None:
+        return 0
+    if audience is None:
+        broadcast.status = BroadcastStatus.FAILED
+        broadcast.last_error = "No audience provider is registered."
+        broadcast.save(update_fields=["status", "last_error"])
+        return 0
+    custom = selectors.custom_templates([("broadcast", None)])
+    rendered: dict[str, tuple[str, str]] = {}
+    written = 0
+    addressed: set = set()
+    now = timezone.now()
+    # Outside a transaction the audience's server-side cursor is declared WITH HOLD (Django
+    # does so in autocommit), so it survives each batch's commit.
+    recipients = iter(audience(tenant, broadcast.segment))
+    try:
+        while chunk := list(islice(recipients, WRITE_BATCH)):
+            rows = []
+            for recipient in chunk:
+                address = recipient.sms if broadcast.channel == Channel.SMS else recipient.email
+                if not address:
+                    continue
+                language = recipient.language or tenant.default_language
+                if language not in rendered:
+                    subject, body = render(
+                        "broadcast",
+                        {"tenant": tenant.name, "message": broadcast.text},
+                        language=language,
+                        custom=custom.get(("broadcast", language)),
+                    )[:2]
+                    rendered[language] = (broadcast.subject or subject, body)
+                rows.append((recipient.member_id, language, address))
+                addressed.add(recipient.member_id)
+            written += _write_broadcast_rows(broadcast, rows, rendered, now)  # commits
+    except ValueError as exc:
+        # The audience refuses the segment (it does so before its first recipient, so nothing
+        # was written): a permanent failure.
+        broadcast.status = BroadcastStatus.FAILED
+        broadcast.last_error = str(exc)
+        broadcast.save(update_fields=["status", "last_error"])
+        return written
+    # Every recipient written to now exists in the outbox (new, or already there from an
+    # earlier attempt: same dedupe key), so no count over the tenant's whole outbox.
+    Broadcast.objects.filter(pk=broadcast.pk, status=BroadcastStatus.SCHEDULED).update(
+        status=BroadcastStatus.DONE, queued_count=len(addressed)
+    )
     return written
 
 

@@ -49,8 +49,23 @@ class Message(TenantOwnedModel):
     ``leased_until`` on a PENDING row means "a delivery task has been queued for it": the sweep
     leaves it alone until then. On a SENDING row it is the claim's expiry: past it, the worker
     that claimed the row is presumed dead and the sweep hands the row to another one.
+
+    The tenant reference has neither an index of its own (the tenant-led unique and indexes
+    below serve every lookup) nor a database constraint (``db_constraint=False``): a broadcast
+    writes 100,000 rows at once, and their per-row foreign-key checks at commit cost about a
+    fifth of its time (docs/benchmarks.md, "Broadcast"). The tenant id always comes from the
+    active tenant, tenants are never deleted in SQL, and Django still protects a tenant that
+    has messages (``on_delete=PROTECT`` is applied by the ORM).
     """
 
+    tenant = models.ForeignKey(
+        "core.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("tenant"),
+        db_index=False,
+        db_constraint=False,
+    )
     member_id = models.BigIntegerField(_("member"), null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     purpose = models.CharField(

@@ -300,8 +300,24 @@ class MemberTier(TenantOwnedModel):
     """The member's current tier. ``missed_cycles`` counts settlement cycles in a row at which
     the member did not qualify for it (for retention)."""
 
-    # Foreign keys without their own index: the tenant-led unique constraint and index below
-    # serve every lookup, and fewer indexes keep the bulk upsert of a settlement cheap.
+    # Foreign keys without their own index (not even the tenant's): the tenant-led unique
+    # constraint and index below serve every lookup, and fewer indexes keep the bulk upsert of a
+    # settlement cheap. Member and tier keep their database constraints (a row must never point
+    # to a deleted member or tier, even when a deletion races a settlement); the tenant and the
+    # deciding rule do not (``db_constraint=False``), because a settlement that moves most
+    # members spent a third of its foreign-key checks on them (docs/benchmarks.md, "Tiers"): the
+    # tenant id is the active tenant's and tenants are never deleted in SQL; the rule is an
+    # explanation, nulled by the ORM (``SET_NULL``) when deleted, and read with
+    # ``select_related`` (an outer join: a rule deleted while a settlement was writing reads as
+    # no rule rather than failing).
+    tenant = models.ForeignKey(
+        "core.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("tenant"),
+        db_index=False,
+        db_constraint=False,
+    )
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
     tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+", db_index=False)
     since = models.DateField(_("since"))
@@ -313,6 +329,7 @@ class MemberTier(TenantOwnedModel):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
@@ -329,12 +346,38 @@ class MemberTier(TenantOwnedModel):
 
 
 class TierChange(TenantOwnedModel):
-    # As in MemberTier: the tenant-led index serves lookups; no index per foreign key.
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
-    from_tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    """History, written only by ``recalc.recalculate`` in the same transaction as the member's
+    ``MemberTier`` row. Its references carry **no database constraint** (``db_constraint=False``):
+    at a settlement the per-row foreign-key checks of this table cost more than writing it
+    (five checks per change; see docs/benchmarks.md, "Tiers"). Safe because every id written
+    here comes from the same decision as the ``MemberTier`` row written beside it, whose
+    constraints are checked; the ORM still applies ``on_delete`` (Django's collector cascades,
+    protects and nulls), and no code deletes members, tiers, rules or tenants in raw SQL. No
+    index per reference either (not even the tenant's): the tenant-led index serves lookups."""
+
+    tenant = models.ForeignKey(
+        "core.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("tenant"),
+        db_index=False,
+        db_constraint=False,
     )
-    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+", db_index=False)
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    from_tier = models.ForeignKey(
+        Tier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    to_tier = models.ForeignKey(
+        Tier, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     rule = models.ForeignKey(
         TierRule,
         on_delete=models.SET_NULL,
@@ -342,6 +385,7 @@ class TierChange(TenantOwnedModel):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     effective_on = models.DateField(_("effective on"))

@@ -5,9 +5,10 @@ one member), the metrics every rule in force needs (one pass over purchases with
 rule, one over earn entries, one over referrals, grants and paid plans), the qualifying tier
 (the highest tier whose rule group matches, else the entry tier) and the rule that decided it,
 and compares it with the current ``MemberTier`` row to decide the new tier and the retention
-count. ``recalculate`` keeps the rows that change in a temporary table and applies them:
-INSERT … SELECT into ``TierChange``, an upsert of ``MemberTier``, the membership validity of
-upgrades, and one outbox message per change. ``dry_run`` runs the same SELECT and only counts.
+count. ``recalculate`` applies the rows that change in the same statement (data-modifying
+CTEs over the materialized decision): INSERT … SELECT into ``TierChange``, an upsert of
+``MemberTier``, the membership validity of upgrades; then one outbox message per change.
+``dry_run`` runs the same SELECT and only counts.
 """
 
 from __future__ import annotations
@@ -280,64 +281,66 @@ def recalculate(plan: Plan, *, notify: bool = True) -> Outcome:
     params.update(
         effective_on=plan.effective_on, cycle=plan.cycle, now=timezone.now(), rule_none=None
     )
+    # One statement: the decision is computed once (a materialized CTE, in memory within the
+    # raised work_mem) and applied by data-modifying CTEs, which PostgreSQL runs to completion
+    # whether or not the final SELECT reads them. No temporary table is written and read back.
     with transaction.atomic(), connection.cursor() as cursor:
         _set_work_mem(cursor)
-        cursor.execute("DROP TABLE IF EXISTS tier_recalc")
-        cursor.execute(f"CREATE TEMP TABLE tier_recalc ON COMMIT DROP AS {sql}", params)
         cursor.execute(
-            """INSERT INTO tiers_tierchange (tenant_id, member_id, from_tier_id, to_tier_id,
-                   rule_id, reason, effective_on, cycle, created_at)
-               SELECT %(tenant)s, member_id, cur_tier, new_tier,
-                   CASE WHEN new_tier = q_tier THEN q_rule END,
-                   CASE WHEN new_rank > cur_rank THEN 'qualified' ELSE 'not_qualified' END,
-                   %(effective_on)s, %(cycle)s, %(now)s
-               FROM tier_recalc WHERE new_tier <> cur_tier
-               RETURNING id""",
+            f"""WITH c AS MATERIALIZED ({sql}),
+            changes AS (
+                INSERT INTO tiers_tierchange (tenant_id, member_id, from_tier_id, to_tier_id,
+                    rule_id, reason, effective_on, cycle, created_at)
+                SELECT %(tenant)s, member_id, cur_tier, new_tier,
+                    CASE WHEN new_tier = q_tier THEN q_rule END,
+                    CASE WHEN new_rank > cur_rank THEN 'qualified' ELSE 'not_qualified' END,
+                    %(effective_on)s, %(cycle)s, %(now)s
+                FROM c WHERE new_tier <> cur_tier
+                RETURNING id
+            ),
+            member_tiers AS (
+                INSERT INTO tiers_membertier (tenant_id, member_id, tier_id, since,
+                    missed_cycles, rule_id, updated_at)
+                SELECT %(tenant)s, member_id, new_tier,
+                    %(effective_on)s, new_missed,
+                    CASE WHEN new_tier = q_tier THEN q_rule END, %(now)s
+                FROM c
+                ON CONFLICT (tenant_id, member_id) DO UPDATE SET
+                    since = CASE WHEN tiers_membertier.tier_id <> EXCLUDED.tier_id
+                        THEN EXCLUDED.since ELSE tiers_membertier.since END,
+                    rule_id = CASE WHEN tiers_membertier.tier_id <> EXCLUDED.tier_id
+                        THEN EXCLUDED.rule_id ELSE tiers_membertier.rule_id END,
+                    tier_id = EXCLUDED.tier_id,
+                    missed_cycles = EXCLUDED.missed_cycles,
+                    updated_at = EXCLUDED.updated_at
+            ),
+            -- An upgrade starts the new tier's membership validity (lifetime: no end).
+            validity AS (
+                UPDATE membership_member mem SET valid_until = CASE
+                    WHEN t.validity_months IS NULL THEN NULL
+                    ELSE GREATEST(mem.valid_until,
+                        (%(effective_on)s::date
+                         + make_interval(months => t.validity_months))::date)
+                    END
+                FROM c JOIN tiers_tier t ON t.id = c.new_tier
+                WHERE mem.tenant_id = %(tenant)s AND mem.id = c.member_id
+                  AND c.new_rank > c.cur_rank
+                  AND mem.valid_until IS DISTINCT FROM (CASE
+                    WHEN t.validity_months IS NULL THEN NULL
+                    ELSE GREATEST(mem.valid_until,
+                        (%(effective_on)s::date
+                         + make_interval(months => t.validity_months))::date)
+                    END)
+            )
+            SELECT COUNT(*) FILTER (WHERE new_rank > cur_rank),
+                   COUNT(*) FILTER (WHERE new_rank < cur_rank),
+                   COUNT(*) FILTER (WHERE new_tier = cur_tier),
+                   (SELECT array_agg(id ORDER BY id) FROM changes)
+            FROM c""",
             params,
         )
-        change_ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            """INSERT INTO tiers_membertier (tenant_id, member_id, tier_id, since, missed_cycles,
-                   rule_id, updated_at)
-               SELECT %(tenant)s, member_id, new_tier,
-                   %(effective_on)s, new_missed,
-                   CASE WHEN new_tier = q_tier THEN q_rule END, %(now)s
-               FROM tier_recalc
-               ON CONFLICT (tenant_id, member_id) DO UPDATE SET
-                   since = CASE WHEN tiers_membertier.tier_id <> EXCLUDED.tier_id
-                       THEN EXCLUDED.since ELSE tiers_membertier.since END,
-                   rule_id = CASE WHEN tiers_membertier.tier_id <> EXCLUDED.tier_id
-                       THEN EXCLUDED.rule_id ELSE tiers_membertier.rule_id END,
-                   tier_id = EXCLUDED.tier_id,
-                   missed_cycles = EXCLUDED.missed_cycles,
-                   updated_at = EXCLUDED.updated_at""",
-            params,
-        )
-        # An upgrade starts the new tier's membership validity (lifetime: no end).
-        cursor.execute(
-            """UPDATE membership_member mem SET valid_until = CASE
-                   WHEN t.validity_months IS NULL THEN NULL
-                   ELSE GREATEST(mem.valid_until,
-                        (%(effective_on)s::date + make_interval(months => t.validity_months))::date)
-                   END
-               FROM tier_recalc c JOIN tiers_tier t ON t.id = c.new_tier
-               WHERE mem.tenant_id = %(tenant)s AND mem.id = c.member_id
-                 AND c.new_rank > c.cur_rank
-                 AND mem.valid_until IS DISTINCT FROM (CASE
-                   WHEN t.validity_months IS NULL THEN NULL
-                   ELSE GREATEST(mem.valid_until,
-                        (%(effective_on)s::date + make_interval(months => t.validity_months))::date)
-                   END)""",
-            params,
-        )
-        cursor.execute(
-            """SELECT COUNT(*) FILTER (WHERE new_rank > cur_rank),
-                      COUNT(*) FILTER (WHERE new_rank < cur_rank),
-                      COUNT(*) FILTER (WHERE new_tier = cur_tier)
-               FROM tier_recalc"""
-        )
-        up, down, kept = cursor.fetchone()
-        cursor.execute("DROP TABLE tier_recalc")
+        up, down, kept, change_ids = cursor.fetchone()
+        change_ids = change_ids or []
         if notify and change_ids:
             from .actions import notify_changes
 

@@ -81,6 +81,8 @@ class TestBroadcast:
             # Expanded again (e.g. put back by mistake): nothing new.
             Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SCHEDULED)
             assert do_expand_broadcast(broadcast.pk) == 0
+            broadcast.refresh_from_db()
+            assert broadcast.queued_count == 3  # the rows already there still count
         assert audience.seen[0] == {"tiers": ["gold"], "birthday_month": 5}
         rows = {m.member_id: m for m in Message.objects.all()}
         assert set(rows) == {1, 2, 3}
@@ -92,6 +94,104 @@ class TestBroadcast:
         assert [sorted(t["kwargs"]["message_ids"]) for t in sent_tasks] == [
             sorted([rows[1].pk, rows[2].pk])
         ]
+
+    def test_a_broadcast_follows_the_manners_of_the_outbox(
+        self, notify_settings, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        """Written set-based in SQL, a broadcast still applies consent (a service message goes
+        to everyone but who opted out) and quiet hours (SMS held until morning, no task)."""
+        notify_settings.quiet_start = datetime.time(21, 0)
+        notify_settings.quiet_end = datetime.time(8, 0)
+        notify_settings.save()
+        ConsentFactory(member_id=2, channel="sms", purpose="service", granted=False)
+        ConsentFactory(member_id=3, channel="sms", purpose="service", granted=True)
+        audience = audience_of(
+            [Recipient(member_id=m, sms=f"+861380000000{m}", language="en") for m in (1, 2, 3)]
+        )
+        night = datetime.datetime(2026, 11, 21, 23, 30, tzinfo=SHANGHAI)
+        sent_tasks = []
+        monkeypatch.setattr(
+            deliver_messages, "apply_async", lambda **kwargs: sent_tasks.append(kwargs)
+        )
+        with (
+            time_machine.travel(night, tick=False),
+            registry.temporarily(audience_func=audience),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            sms = BroadcastFactory(purpose="service", send_at=night)
+            assert do_expand_broadcast(sms.pk) == 3
+            email = BroadcastFactory(purpose="service", channel="email", send_at=night)
+            audience = audience_of([Recipient(member_id=4, email="a@example.com")])
+            with registry.temporarily(audience_func=audience):
+                assert do_expand_broadcast(email.pk) == 1
+        rows = {m.member_id: m for m in Message.objects.filter(channel="sms")}
+        assert rows[2].status == MessageStatus.SKIPPED and rows[2].last_error == "no consent"
+        morning = datetime.datetime(2026, 11, 22, 8, 0, tzinfo=SHANGHAI)
+        for member_id in (1, 3):
+            assert rows[member_id].status == MessageStatus.PENDING
+            assert rows[member_id].due_at == morning and rows[member_id].leased_until is None
+        mail = Message.objects.get(channel="email")
+        assert mail.status == MessageStatus.PENDING and mail.leased_until is not None
+        assert mail.due_at == night  # e-mail does not wake anyone: queued at once
+        assert [t["kwargs"]["message_ids"] for t in sent_tasks] == [[mail.pk]]
+
+    def test_a_broadcast_is_committed_batch_by_batch_and_resumes_after_a_crash(
+        self, notify_settings, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        monkeypatch.setattr("notifications.actions.WRITE_BATCH", 2)
+        for member_id in range(1, 6):
+            ConsentFactory(member_id=member_id, channel="sms", purpose="marketing", granted=True)
+        everyone = [Recipient(member_id=m, sms=f"+861380000000{m}") for m in range(1, 6)]
+
+        def crashing(tenant, segment):
+            yield from everyone[:2]
+            raise RuntimeError("the worker died")
+
+        broadcast = BroadcastFactory()
+        sent_tasks = []
+        monkeypatch.setattr(
+            deliver_messages, "apply_async", lambda **kwargs: sent_tasks.append(kwargs)
+        )
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            registry.temporarily(audience_func=crashing),
+            pytest.raises(RuntimeError),
+        ):
+            do_expand_broadcast(broadcast.pk)
+        broadcast.refresh_from_db()
+        assert broadcast.status == BroadcastStatus.SCHEDULED  # the sweep will try again
+        first = sorted(Message.objects.values_list("pk", flat=True))
+        assert len(first) == 2 and [t["kwargs"]["message_ids"] for t in sent_tasks] == [first]
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            registry.temporarily(audience_func=audience_of(everyone)),
+        ):
+            assert do_expand_broadcast(broadcast.pk) == 3  # only the missing rows
+        broadcast.refresh_from_db()
+        assert broadcast.status == BroadcastStatus.DONE and broadcast.queued_count == 5
+        assert sorted(Message.objects.values_list("member_id", flat=True)) == [1, 2, 3, 4, 5]
+        queued = [i for t in sent_tasks for i in t["kwargs"]["message_ids"]]
+        assert sorted(queued) == sorted(Message.objects.values_list("pk", flat=True))  # once each
+
+    def test_a_broadcast_being_expanded_elsewhere_is_passed_over(self, notify_settings):
+        import psycopg
+
+        from notifications.actions import BROADCAST_LOCK
+
+        broadcast = BroadcastFactory()
+        db = connection.settings_dict
+        other = psycopg.connect(
+            host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+            dbname=db["NAME"], autocommit=True,
+        )  # fmt: skip
+        try:
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [BROADCAST_LOCK, broadcast.pk])
+            with registry.temporarily(audience_func=audience_of([Recipient(1, sms="+86138")])):
+                assert do_expand_broadcast(broadcast.pk) == 0
+            broadcast.refresh_from_db()
+            assert broadcast.status == BroadcastStatus.SCHEDULED and not Message.objects.exists()
+        finally:
+            other.close()
 
     def test_a_broadcast_not_yet_due_waits(self, notify_settings):
         future = BroadcastFactory(send_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC))

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from membership.models import Member
-from tests.tiers.factories import TierGrantFactory
+from tests.tiers.factories import TierChangeFactory, TierGrantFactory
 from tests.tiers.helpers import buy, earn, ladder, member
 from tiers import actions, recalc, rules
 from tiers.models import MemberTier, Tier, TierRule
@@ -120,3 +120,48 @@ def test_a_second_run_of_the_same_cycle_changes_nothing(in_a):
     first = actions.do_run_cycle(D(2027, 2, 1))
     second = actions.do_run_cycle(D(2027, 2, 1))
     assert (first.up, second.up, second.down) == (1, 0, 0)
+
+
+def test_the_history_keeps_its_on_delete_rules_without_database_constraints(in_a):
+    """TierChange carries no foreign-key constraint (the settlement's cost); Django's collector
+    still protects its tiers, nulls its rule and cascades with its member."""
+    from django.db.models import ProtectedError
+
+    from tiers.models import TierChange
+
+    tiers = ladder(("ordinary", []), ("gold", [dict(kind="spend", amount=1000)]))
+    rich, other = member(), member()
+    buy(rich, 1500, D(2027, 1, 5))
+    buy(other, 1500, D(2027, 1, 5))
+    assert actions.do_run_cycle(D(2027, 2, 1)).up == 2
+    change = TierChange.objects.get(member=rich)
+    assert change.to_tier == tiers["gold"] and change.rule is not None
+    MemberTier.objects.all().delete()  # only the history refers to gold now
+    with pytest.raises(ProtectedError):
+        tiers["gold"].delete()
+    change.rule.delete()
+    change.refresh_from_db()
+    assert change.rule_id is None
+    gone = member()  # no purchases: a member that can be deleted
+    TierChangeFactory(member=gone, from_tier=tiers["ordinary"], to_tier=tiers["gold"])
+    gone.delete()
+    assert set(TierChange.objects.values_list("member_id", flat=True)) == {rich.pk, other.pk}
+
+
+def test_a_rule_deleted_while_a_settlement_wrote_reads_as_no_rule(in_a):
+    """MemberTier.rule has no database constraint: a rule deleted in SQL (as a deletion racing
+    a settlement would leave it) reads as no deciding rule instead of failing."""
+    from django.db import connection
+
+    from tiers import selectors
+
+    ladder(("ordinary", []), ("gold", [dict(kind="spend", amount=1000)]))
+    rich = member()
+    buy(rich, 1500, D(2027, 1, 5))
+    assert actions.do_run_cycle(D(2027, 2, 1)).up == 1
+    row = MemberTier.objects.get(member=rich)
+    assert selectors.progress(rich, on=D(2027, 2, 2))["decided_by"]
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM tiers_tierrule WHERE id = %s", [row.rule_id])
+    assert MemberTier.objects.get(member=rich).rule_id == row.rule_id  # dangling
+    assert selectors.progress(rich, on=D(2027, 2, 2))["decided_by"] == ""
