@@ -451,15 +451,31 @@ def cmd_expiry_load(args):
         )
         conn.execute("CREATE UNIQUE INDEX ON bench_accounts (n)")
         step = args.lots // args.due
-        conn.execute(
-            "INSERT INTO points_lot (tenant_id, account_id, entry_id, points, remaining, "
-            "earned_at, expires_at, source) "
-            "SELECT %(t)s, b.account_id, b.entry_id, 10, 10, %(day)s::date - 400, "
-            "CASE WHEN g %% %(step)s = 0 THEN %(day)s::date - (g %% 3) "
-            "ELSE %(day)s::date + 1 + (g %% 700) END, 'bench' "
-            "FROM generate_series(0, %(lots)s - 1) g JOIN bench_accounts b ON b.n = g %% %(acc)s",
-            {"t": t, "day": DUE_DAY, "step": step, "lots": args.lots, "acc": accounts},
-        )
+        # Bulk load: the lot table's secondary indexes are dropped and rebuilt afterwards, and
+        # the (deferred) foreign-key triggers are skipped for this one statement, whose rows
+        # reference accounts and entries created just above. All in one transaction: a failure
+        # leaves the table as it was, indexes included.
+        with conn.transaction():
+            index_defs = conn.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = 'points_lot' "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+            ).fetchall()
+            for name, _definition in index_defs:
+                conn.execute(f'DROP INDEX "{name}"')
+            conn.execute("SET LOCAL session_replication_role = replica")
+            conn.execute(
+                "INSERT INTO points_lot (tenant_id, account_id, entry_id, points, remaining, "
+                "earned_at, expires_at, source) "
+                "SELECT %(t)s, b.account_id, b.entry_id, 10, 10, %(day)s::date - 400, "
+                "CASE WHEN g %% %(step)s = 0 THEN %(day)s::date - (g %% 3) "
+                "ELSE %(day)s::date + 1 + (g %% 700) END, 'bench' "
+                "FROM generate_series(0, %(lots)s - 1) g "
+                "JOIN bench_accounts b ON b.n = g %% %(acc)s",
+                {"t": t, "day": DUE_DAY, "step": step, "lots": args.lots, "acc": accounts},
+            )
+            conn.execute("SET LOCAL session_replication_role = origin")
+            for _name, definition in index_defs:
+                conn.execute(definition)
         conn.execute(
             "UPDATE points_pointsaccount a SET balance = s.total FROM (SELECT account_id, "
             "sum(remaining) AS total FROM points_lot WHERE tenant_id = %s GROUP BY account_id) s "
