@@ -36,6 +36,7 @@ from .models import (
     Coupon,
     EntryKind,
     LedgerEntry,
+    Lot,
     Purchase,
     PurchaseLine,
     PurchaseStatus,
@@ -208,24 +209,50 @@ def do_record_purchase(
             fingerprint=print_,
             actor=_actor(actor),
         )
-        purchase.save(force_insert=True)
-        PurchaseLine.objects.bulk_create(
-            [
-                PurchaseLine(
-                    tenant_id=member.tenant_id,
-                    purchase=purchase,
-                    description=line.description[:200],
-                    category=line.category[:50],
-                    quantity=line.quantity,
-                    list_amount=line.list_amount,
-                    discount_rate=line.discount_rate,
-                    amount_due=line.amount_due,
-                    earns_points=line.earns_points,
-                )
-                for line in quote.lines
-            ]
-        )
-        if quote.points_used:
+        lines = [
+            PurchaseLine(
+                tenant_id=member.tenant_id,
+                purchase=purchase,
+                description=line.description[:200],
+                category=line.category[:50],
+                quantity=line.quantity,
+                list_amount=line.list_amount,
+                discount_rate=line.discount_rate,
+                amount_due=line.amount_due,
+                earns_points=line.earns_points,
+            )
+            for line in quote.lines
+        ]
+        earn = lot = None
+        if quote.points_earned:
+            earn = LedgerEntry(
+                tenant_id=account.tenant_id,
+                account=account,
+                member_id=account.member_id,
+                kind=EntryKind.EARN,
+                reason=Reason.PURCHASE,
+                points=quote.points_earned,
+                note=" ".join(quote.reasons),
+                idempotency_key=f"purchase:{key}:earn",
+                actor=_actor(actor),
+                effective_on=on_date,
+            )
+            lot = Lot(
+                tenant_id=account.tenant_id,
+                account=account,
+                points=quote.points_earned,
+                remaining=quote.points_earned,
+                earned_at=on_date,
+                expires_at=expiry_for(member, on_date),
+            )
+        source_suffix = f" · {store.name} · {quote.amount_paid}"
+        if not quote.points_used:
+            # The common case: one statement writes the purchase, its lines, the earn entry and
+            # lot and the account (ledger.post_purchase).
+            ledger.post_purchase(account, purchase, lines, earn, lot, source_suffix)
+        else:
+            purchase.save(force_insert=True)
+            PurchaseLine.objects.bulk_create(lines)
             entry = ledger.new_entry(
                 account,
                 kind=EntryKind.REDEEM,
@@ -237,26 +264,21 @@ def do_record_purchase(
                 effective_on=on_date,
             )
             ledger.debit(account, entry, today=ledger.local_today())
-        if quote.points_earned:
-            entry = ledger.new_entry(
-                account,
-                kind=EntryKind.EARN,
-                reason=Reason.PURCHASE,
-                points=quote.points_earned,
-                purchase=purchase,
-                note=" ".join(quote.reasons),
-                idempotency_key=f"purchase:{key}:earn",
-                actor=_actor(actor),
-                effective_on=on_date,
-            )
-            ledger.credit(
-                account,
-                entry,
-                earned_on=on_date,
-                expires_at=expiry_for(member, on_date),
-                source=f"purchase #{purchase.pk} · {store.name} · {quote.amount_paid}",
-            )
-        ledger.save_account(account)
+            if earn is not None:
+                earn.purchase = purchase
+                earn.save(force_insert=True)
+                ledger.credit(
+                    account,
+                    earn,
+                    earned_on=on_date,
+                    expires_at=lot.expires_at,
+                    source=f"purchase #{purchase.pk}{source_suffix}",
+                )
+            ledger.save_account(account)
+        # purchase.lines.all() serves the lines just written (the API returns them)
+        written = PurchaseLine.objects.all()
+        written._result_cache, written._prefetch_done = lines, True
+        purchase._prefetched_objects_cache = {"lines": written}
         if quote.amount_paid > 0 and member.referrer_id:
             _referral_bonus(member, actor)
         purchase_recorded.send(sender=Purchase, member=member, purchase=purchase)
