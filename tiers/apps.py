@@ -7,12 +7,12 @@ class TiersConfig(AppConfig):
     verbose_name = _("Tiers")
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from membership.panels import register_panel
         from notifications import registry
         from points.benefits import register_benefits_provider
         from points.signals import purchase_recorded
-
-        from django.db.models.signals import post_delete, post_save
 
         from .hooks import check_after_purchase, forget_ladder, points_benefits, tier_audience
         from .models import Tier, TierBenefit, TierSettings
