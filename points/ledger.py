@@ -336,9 +336,13 @@ def restore_plan(
 ) -> list[tuple[Lot, int]]:
     """Which lots get back up to ``points`` that ``from_entries`` took from them: the very lots,
     so the points keep their original expiry (latest-expiring first). Points whose lot has
-    expired meanwhile are not given back: they would have expired anyway."""
+    expired meanwhile, or was cleared by a lapse, are not given back: they would have expired
+    (been cleared) anyway."""
     if points <= 0:
         return []
+    # A lot cleared by the expiry job or a lapse (an expire entry took from it) is dead: points
+    # are never given back to it, whatever its expiry date says.
+    cleared = Allocation.objects.filter(entry__kind="expire").values("lot_id")
     taken = (
         Allocation.objects.filter(entry_id__in=from_entries)
         .values("lot_id")
@@ -349,6 +353,7 @@ def restore_plan(
     lots = (
         Lot.objects.filter(pk__in=net_by_lot)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=today))
+        .exclude(pk__in=cleared.filter(lot_id__in=list(net_by_lot)))
         .order_by(F("expires_at").desc(nulls_first=True), "-id")
     )
     plan: list[tuple[Lot, int]] = []
