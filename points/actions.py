@@ -192,6 +192,10 @@ def do_record_purchase(
         occurred = occurred_at or timezone.now()
         on_date = _local_date(occurred)
         quote = quote_for(member, parsed, points_used=points_used, on_date=on_date)
+        bonus = quote.amount_paid > 0 and _referral_bonus_due(member)
+        if bonus:
+            # the referrer's account is locked too: both in id order, before either is used
+            ledger.lock_accounts([member.pk, member.referrer_id])
         account = ledger.lock_account(member)
         purchase = Purchase(
             tenant_id=member.tenant_id,
@@ -279,7 +283,7 @@ def do_record_purchase(
         written = PurchaseLine.objects.all()
         written._result_cache, written._prefetch_done = lines, True
         purchase._prefetched_objects_cache = {"lines": written}
-        if quote.amount_paid > 0 and member.referrer_id:
+        if bonus:
             _referral_bonus(member, actor)
         purchase_recorded.send(sender=Purchase, member=member, purchase=purchase)
         return purchase
@@ -287,12 +291,18 @@ def do_record_purchase(
     return _idempotent(Purchase, key, print_, post, look_first=False)
 
 
+def _referral_bonus_due(member: Member) -> bool:
+    """Whether a paying purchase of ``member`` earns their referrer the referral bonus now."""
+    return bool(
+        member.referrer_id
+        and rules_snapshot().settings.referral_bonus_points
+        and not LedgerEntry.objects.filter(idempotency_key=f"referral:{member.pk}").exists()
+    )
+
+
 def _referral_bonus(member: Member, actor) -> None:
     """The referrer's bonus when a referred member first pays (once per referred member)."""
     points = rules_snapshot().settings.referral_bonus_points
-    key = f"referral:{member.pk}"
-    if not points or LedgerEntry.objects.filter(idempotency_key=key).exists():
-        return
     referrer = Member.objects.filter(pk=member.referrer_id).first()
     if referrer is None:
         return
@@ -300,7 +310,7 @@ def _referral_bonus(member: Member, actor) -> None:
         referrer,
         reason=Reason.REFERRAL,
         points=points,
-        idempotency_key=key,
+        idempotency_key=f"referral:{member.pk}",
         actor=actor,
         note=f"member #{member.pk}",
     )

@@ -59,6 +59,24 @@ def local_today() -> datetime.date:
 _ACCOUNT_FIELDS = None
 
 
+def lock_accounts(member_ids) -> None:
+    """Lock the accounts of several members (created if missing) in account id order, the
+    order every multi-account locker uses (the expiry job too), so two postings that each
+    need two accounts (a purchase and its referrer's bonus) cannot deadlock."""
+    tenant_id = tenancy.current_tenant().pk
+    member_ids = sorted(set(member_ids))
+    PointsAccount.objects.bulk_create(
+        [PointsAccount(tenant_id=tenant_id, member_id=pk) for pk in member_ids],
+        ignore_conflicts=True,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {PointsAccount._meta.db_table} WHERE tenant_id = %s "
+            "AND member_id = ANY(%s) ORDER BY id FOR UPDATE",
+            [tenant_id, member_ids],
+        )
+
+
 def lock_account(member) -> PointsAccount:
     """The member's account in the active tenant, created if missing, locked for this
     transaction. One plain ``SELECT … FOR UPDATE`` on the unique ``(tenant, member)`` index
