@@ -1,5 +1,6 @@
 """Real threads against PostgreSQL: each thread has its own connection and transaction."""
 
+import contextlib
 import json
 import threading
 from decimal import Decimal
@@ -143,10 +144,9 @@ def test_two_referral_bonuses_that_lock_each_others_accounts_do_not_deadlock(wor
         account = original(who)
         if not getattr(first_lock, "done", False):
             first_lock.done = True
-            try:
+            # broken: the other thread is (rightly) waiting for our lock
+            with contextlib.suppress(threading.BrokenBarrierError):
                 held.wait()
-            except threading.BrokenBarrierError:
-                pass  # the other thread is (rightly) waiting for our lock
         return account
 
     monkeypatch.setattr(ledger, "lock_account", lock_then_wait)
@@ -161,7 +161,7 @@ def test_two_referral_bonuses_that_lock_each_others_accounts_do_not_deadlock(wor
                 idempotency_key=f"first-{index}",
             )
 
-    results, errors = run_together(2, buy)
+    _results, errors = run_together(2, buy)
     assert errors == []
     with tenancy.tenant_context(world.a):
         bonuses = LedgerEntry.objects.filter(reason="referral")
