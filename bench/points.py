@@ -219,6 +219,11 @@ def _ensure_accounts():
             "ON CONFLICT DO NOTHING",
             [TENANT],
         )
+        # Fresh statistics: with the 20,000 new accounts unanalysed (autovacuum's threshold is
+        # 10 % of the table, i.e. not reached next to the expiry tenant's 200,000), the planner
+        # took the account look-up for a 1-row scan of the tenant_id index and filtered
+        # 20,000 rows on every posting (measured: 38 ms instead of 0.2 ms per look-up).
+        conn.execute("ANALYZE points_pointsaccount")
 
 
 def _parallel(worker, procs, n):

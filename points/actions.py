@@ -11,7 +11,7 @@ from dataclasses import asdict
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -280,7 +280,7 @@ def do_record_purchase(
                 )
             ledger.save_account(account)
         # purchase.lines.all() serves the lines just written (the API returns them)
-        written = PurchaseLine.objects.all()
+        written = QuerySet(model=PurchaseLine)  # a holder of the rows: never evaluated
         written._result_cache, written._prefetch_done = lines, True
         purchase._prefetched_objects_cache = {"lines": written}
         if bonus:
