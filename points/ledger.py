@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import tenancy
+from core.db import prepared_cursor
 
 from .models import Allocation, LedgerEntry, Lot, PointsAccount
 
@@ -69,12 +70,12 @@ def lock_accounts(member_ids) -> None:
         [PointsAccount(tenant_id=tenant_id, member_id=pk) for pk in member_ids],
         ignore_conflicts=True,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {PointsAccount._meta.db_table} WHERE tenant_id = %s "
-            "AND member_id = ANY(%s) ORDER BY id FOR UPDATE",
-            [tenant_id, member_ids],
-        )
+    list(
+        PointsAccount.objects.select_for_update()
+        .filter(member_id__in=member_ids)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
 
 
 def lock_account(member) -> PointsAccount:
@@ -92,9 +93,11 @@ def lock_account(member) -> PointsAccount:
         )
     sql = (
         f"SELECT {', '.join(connection.ops.quote_name(c) for c in _ACCOUNT_FIELDS)} "
-        f"FROM {PointsAccount._meta.db_table} WHERE tenant_id = %s AND member_id = %s FOR UPDATE"
+        f"FROM {PointsAccount._meta.db_table} WHERE tenant_id = %s AND member_id = %s"
     )
-    with connection.cursor() as cursor:
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [tenant_id, member.pk])
         row = cursor.fetchone()
         if row is None:
@@ -237,7 +240,7 @@ def post_purchase(
         "(SELECT id FROM t)" if earn is not None else "NULL",
     ]
     sql = f"WITH {', '.join(parts)} SELECT {', '.join(select)}"
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         purchase_id, line_ids, entry_id, lot_id = cursor.fetchone()
     _mark_saved(purchase, purchase_id)

@@ -7,10 +7,10 @@ member's current tier id.
 """
 
 from django.core.cache import cache
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.db import prepared_cursor
 from core.tasks import enqueue_on_commit
 from points.benefits import Benefits
 
@@ -51,7 +51,7 @@ def points_benefits(member, on_date) -> Benefits:
     if on_date is not None and on_date < tenant.local_now().date():
         # a past date: from the change history (rare: back-dated purchases)
         return _as_points_benefits(effective_benefits(member, on_date))
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT tier_id FROM {MemberTier._meta.db_table} "
             "WHERE tenant_id = %s AND member_id = %s",
