@@ -152,7 +152,8 @@ class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
             )
         except DjangoValidationError as error:
             return _refused(error)
-        return Response(PurchaseSerializer(purchase).data, status=status.HTTP_201_CREATED)
+        serializer.instance = purchase  # its fields are built already: serialize with them
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RefundSerializer, responses=RefundSerializer)
     @action(detail=True, methods=["post"])
