@@ -451,6 +451,10 @@ def cmd_api(args):
             f"127.0.0.1:{args.port}",
             "-w",
             str(args.workers),
+            "--worker-class",
+            args.worker_class,
+            "--threads",
+            str(args.threads),
             "--access-logfile",
             "/dev/null",
             "--log-level",
@@ -484,7 +488,8 @@ def cmd_api(args):
                 f"raw SQL {raw[-1]:.0f}/s"
             )
         print(
-            f"API purchases, {args.clients} clients, {args.workers} gunicorn workers, "
+            f"API purchases, {args.clients} clients, {args.workers} gunicorn {args.worker_class} "
+            f"workers x {args.threads} threads, "
             f"{args.n} requests per run, median of {args.runs}: "
             f"{statistics.median(r[0] for r in results):.0f} req/s, "
             f"p50 {statistics.median(r[2] for r in results):.1f} ms, "
@@ -696,6 +701,8 @@ def main():
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--port", type=int, default=8771)
+    p.add_argument("--worker-class", default="sync", help="gunicorn worker class: sync, gthread")
+    p.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     p = sub.add_parser("expiry-load")
     p.add_argument("--lots", type=int, default=10_000_000)
     p.add_argument("--due", type=int, default=1_000_000)
