@@ -603,16 +603,22 @@ def cmd_expiry_load(args):
 
 
 def _reset_expiry(conn, t):
-    """Undo an expiry run: delete its entries and allocations, refill the lots and balances."""
-    conn.execute(
-        "DELETE FROM points_allocation WHERE tenant_id = %s AND entry_id IN (SELECT id FROM "
-        "points_ledgerentry WHERE tenant_id = %s AND kind = 'expire')",
-        [t, t],
-    )
-    conn.execute(
-        "UPDATE points_lot SET remaining = points WHERE tenant_id = %s AND remaining = 0", [t]
-    )
-    conn.execute("DELETE FROM points_ledgerentry WHERE tenant_id = %s AND kind = 'expire'", [t])
+    """Undo an expiry run: delete its entries and allocations, refill the lots and balances.
+
+    The ledger is append-only, so no index serves the foreign-key checks of deleting entries
+    (lots and allocations reference them): the deletes skip those triggers (they remove only
+    what the run added, whose allocations go first)."""
+    with conn.transaction():
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute(
+            "DELETE FROM points_allocation WHERE tenant_id = %s AND entry_id IN (SELECT id FROM "
+            "points_ledgerentry WHERE tenant_id = %s AND kind = 'expire')",
+            [t, t],
+        )
+        conn.execute(
+            "UPDATE points_lot SET remaining = points WHERE tenant_id = %s AND remaining = 0", [t]
+        )
+        conn.execute("DELETE FROM points_ledgerentry WHERE tenant_id = %s AND kind = 'expire'", [t])
     conn.execute(
         "UPDATE points_pointsaccount a SET balance = s.total FROM (SELECT account_id, "
         "sum(remaining) AS total FROM points_lot WHERE tenant_id = %s GROUP BY account_id) s "
