@@ -10,8 +10,8 @@ import datetime
 from dataclasses import asdict
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -36,6 +36,7 @@ from .models import (
     Coupon,
     EntryKind,
     LedgerEntry,
+    Lot,
     Purchase,
     PurchaseLine,
     PurchaseStatus,
@@ -191,6 +192,10 @@ def do_record_purchase(
         occurred = occurred_at or timezone.now()
         on_date = _local_date(occurred)
         quote = quote_for(member, parsed, points_used=points_used, on_date=on_date)
+        bonus = quote.amount_paid > 0 and _referral_bonus_due(member)
+        if bonus:
+            # the referrer's account is locked too: both in id order, before either is used
+            ledger.lock_accounts([member.pk, member.referrer_id])
         account = ledger.lock_account(member)
         purchase = Purchase(
             tenant_id=member.tenant_id,
@@ -208,24 +213,50 @@ def do_record_purchase(
             fingerprint=print_,
             actor=_actor(actor),
         )
-        purchase.save(force_insert=True)
-        PurchaseLine.objects.bulk_create(
-            [
-                PurchaseLine(
-                    tenant_id=member.tenant_id,
-                    purchase=purchase,
-                    description=line.description[:200],
-                    category=line.category[:50],
-                    quantity=line.quantity,
-                    list_amount=line.list_amount,
-                    discount_rate=line.discount_rate,
-                    amount_due=line.amount_due,
-                    earns_points=line.earns_points,
-                )
-                for line in quote.lines
-            ]
-        )
-        if quote.points_used:
+        lines = [
+            PurchaseLine(
+                tenant_id=member.tenant_id,
+                purchase=purchase,
+                description=line.description[:200],
+                category=line.category[:50],
+                quantity=line.quantity,
+                list_amount=line.list_amount,
+                discount_rate=line.discount_rate,
+                amount_due=line.amount_due,
+                earns_points=line.earns_points,
+            )
+            for line in quote.lines
+        ]
+        earn = lot = None
+        if quote.points_earned:
+            earn = LedgerEntry(
+                tenant_id=account.tenant_id,
+                account=account,
+                member_id=account.member_id,
+                kind=EntryKind.EARN,
+                reason=Reason.PURCHASE,
+                points=quote.points_earned,
+                note=" ".join(quote.reasons),
+                idempotency_key=f"purchase:{key}:earn",
+                actor=_actor(actor),
+                effective_on=on_date,
+            )
+            lot = Lot(
+                tenant_id=account.tenant_id,
+                account=account,
+                points=quote.points_earned,
+                remaining=quote.points_earned,
+                earned_at=on_date,
+                expires_at=expiry_for(member, on_date),
+            )
+        source_suffix = f" · {store.name} · {quote.amount_paid}"
+        if not quote.points_used and connection.vendor == "postgresql":
+            # The common case: one statement writes the purchase, its lines, the earn entry and
+            # lot and the account (ledger.post_purchase).
+            ledger.post_purchase(account, purchase, lines, earn, lot, source_suffix)
+        else:
+            purchase.save(force_insert=True)
+            PurchaseLine.objects.bulk_create(lines)
             entry = ledger.new_entry(
                 account,
                 kind=EntryKind.REDEEM,
@@ -237,27 +268,22 @@ def do_record_purchase(
                 effective_on=on_date,
             )
             ledger.debit(account, entry, today=ledger.local_today())
-        if quote.points_earned:
-            entry = ledger.new_entry(
-                account,
-                kind=EntryKind.EARN,
-                reason=Reason.PURCHASE,
-                points=quote.points_earned,
-                purchase=purchase,
-                note=" ".join(quote.reasons),
-                idempotency_key=f"purchase:{key}:earn",
-                actor=_actor(actor),
-                effective_on=on_date,
-            )
-            ledger.credit(
-                account,
-                entry,
-                earned_on=on_date,
-                expires_at=expiry_for(member, on_date),
-                source=f"purchase #{purchase.pk} · {store.name} · {quote.amount_paid}",
-            )
-        ledger.save_account(account)
-        if quote.amount_paid > 0 and member.referrer_id:
+            if earn is not None:
+                earn.purchase = purchase
+                earn.save(force_insert=True)
+                ledger.credit(
+                    account,
+                    earn,
+                    earned_on=on_date,
+                    expires_at=lot.expires_at,
+                    source=f"purchase #{purchase.pk}{source_suffix}",
+                )
+            ledger.save_account(account)
+        # purchase.lines.all() serves the lines just written (the API returns them)
+        written = QuerySet(model=PurchaseLine)  # a holder of the rows: never evaluated
+        written._result_cache, written._prefetch_done = lines, True
+        purchase._prefetched_objects_cache = {"lines": written}
+        if bonus:
             _referral_bonus(member, actor)
         purchase_recorded.send(sender=Purchase, member=member, purchase=purchase)
         return purchase
@@ -265,12 +291,18 @@ def do_record_purchase(
     return _idempotent(Purchase, key, print_, post, look_first=False)
 
 
+def _referral_bonus_due(member: Member) -> bool:
+    """Whether a paying purchase of ``member`` earns their referrer the referral bonus now."""
+    return bool(
+        member.referrer_id
+        and rules_snapshot().settings.referral_bonus_points
+        and not LedgerEntry.objects.filter(idempotency_key=f"referral:{member.pk}").exists()
+    )
+
+
 def _referral_bonus(member: Member, actor) -> None:
     """The referrer's bonus when a referred member first pays (once per referred member)."""
     points = rules_snapshot().settings.referral_bonus_points
-    key = f"referral:{member.pk}"
-    if not points or LedgerEntry.objects.filter(idempotency_key=key).exists():
-        return
     referrer = Member.objects.filter(pk=member.referrer_id).first()
     if referrer is None:
         return
@@ -278,7 +310,7 @@ def _referral_bonus(member: Member, actor) -> None:
         referrer,
         reason=Reason.REFERRAL,
         points=points,
-        idempotency_key=key,
+        idempotency_key=f"referral:{member.pk}",
         actor=actor,
         note=f"member #{member.pk}",
     )

@@ -21,11 +21,15 @@ from .models import Allocation, LedgerEntry, Lot, PointsAccount
 
 BATCH_SIZE = 5000
 
+# Every table access below is bounded by the batch: the lots by ``ids`` and the accounts by
+# ``accounts`` (both primary-key look-ups), never a scan of the tables. The lot id of each
+# inserted entry is read back from its idempotency key rather than joined on it.
 _POST = """
 WITH due AS (
     SELECT l.id, l.account_id, l.remaining, a.member_id
     FROM {lot} l JOIN {account} a ON a.id = l.account_id
-    WHERE l.tenant_id = %(tenant)s AND l.id = ANY(%(ids)s) AND l.remaining > 0
+    WHERE l.tenant_id = %(tenant)s AND l.id = ANY(%(ids)s) AND a.id = ANY(%(accounts)s)
+      AND l.remaining > 0
     FOR UPDATE OF l
 ), entries AS (
     INSERT INTO {entry} (tenant_id, account_id, member_id, kind, reason, points, note,
@@ -36,17 +40,19 @@ WITH due AS (
     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
     RETURNING id, account_id, points, idempotency_key
 ), done AS (
-    SELECT e.id AS entry_id, e.account_id, e.points, d.id AS lot_id
-    FROM entries e JOIN due d ON e.idempotency_key = %(prefix)s || d.id
+    SELECT id AS entry_id, account_id, points,
+           substr(idempotency_key, length(%(prefix)s) + 1)::bigint AS lot_id
+    FROM entries
 ), allocations AS (
     INSERT INTO {allocation} (tenant_id, entry_id, lot_id, points)
     SELECT %(tenant)s, entry_id, lot_id, -points FROM done
 ), lots AS (
-    UPDATE {lot} l SET remaining = 0 FROM done WHERE l.id = done.lot_id
+    UPDATE {lot} l SET remaining = 0 FROM done
+    WHERE l.id = done.lot_id AND l.id = ANY(%(ids)s)
 )
 UPDATE {account} a SET balance = a.balance + s.delta, updated_at = now()
 FROM (SELECT account_id, sum(points) AS delta FROM done GROUP BY account_id) s
-WHERE a.id = s.account_id
+WHERE a.id = s.account_id AND a.id = ANY(%(accounts)s)
 """
 
 _DUE = """
@@ -95,6 +101,9 @@ def _batch(select: str, params: dict, *, prefix: str, reason: str, today) -> lis
                 if not rows:
                     return []
                 accounts = sorted({row[1] for row in rows})
+                # The batch's plans are cheap index look-ups; JIT compiling them (their cost
+                # estimates for the CTEs are high) took seconds per batch.
+                cursor.execute("SET LOCAL jit = off")
                 cursor.execute(
                     f"SELECT id FROM {PointsAccount._meta.db_table} WHERE id = ANY(%s) "
                     "ORDER BY id FOR UPDATE",
@@ -105,6 +114,7 @@ def _batch(select: str, params: dict, *, prefix: str, reason: str, today) -> lis
                     {
                         "tenant": tenant_id,
                         "ids": [row[0] for row in rows],
+                        "accounts": accounts,
                         "prefix": prefix,
                         "reason": reason,
                         "today": today,

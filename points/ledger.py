@@ -11,11 +11,13 @@ import hashlib
 import json
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Case, F, Q, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import tenancy
+from core.db import prepared_cursor
 
 from .models import Allocation, LedgerEntry, Lot, PointsAccount
 
@@ -55,16 +57,202 @@ def local_today() -> datetime.date:
     return tenancy.current_tenant().local_now().date()
 
 
+_ACCOUNT_FIELDS = None
+
+
+def lock_accounts(member_ids) -> None:
+    """Lock the accounts of several members (created if missing) in account id order, the
+    order every multi-account locker uses (the expiry job too), so two postings that each
+    need two accounts (a purchase and its referrer's bonus) cannot deadlock."""
+    tenant_id = tenancy.current_tenant().pk
+    member_ids = sorted(set(member_ids))
+    PointsAccount.objects.bulk_create(
+        [PointsAccount(tenant_id=tenant_id, member_id=pk) for pk in member_ids],
+        ignore_conflicts=True,
+    )
+    list(
+        PointsAccount.objects.select_for_update()
+        .filter(member_id__in=member_ids)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
 def lock_account(member) -> PointsAccount:
-    """The member's account, created if missing, locked for this transaction."""
-    locked = PointsAccount.objects.select_for_update(of=("self",)).filter(member=member)
-    account = locked.first()
-    if account is None:
-        PointsAccount.objects.bulk_create(
-            [PointsAccount(tenant_id=member.tenant_id, member=member)], ignore_conflicts=True
+    """The member's account in the active tenant, created if missing, locked for this
+    transaction. One plain ``SELECT … FOR UPDATE`` on the unique ``(tenant, member)`` index
+    (no ORM compilation, no ``ORDER BY``: this runs on every posting)."""
+    global _ACCOUNT_FIELDS
+    if _ACCOUNT_FIELDS is None:
+        _ACCOUNT_FIELDS = [f.attname for f in PointsAccount._meta.concrete_fields]
+    tenant_id = tenancy.current_tenant().pk
+    if member.tenant_id != tenant_id:
+        raise tenancy.NoActiveTenant(
+            f"Refusing to post to a member of tenant {member.tenant_id} "
+            f"while tenant {tenant_id} is active."
         )
-        account = locked.first()
-    return account
+    sql = (
+        f"SELECT {', '.join(connection.ops.quote_name(c) for c in _ACCOUNT_FIELDS)} "
+        f"FROM {PointsAccount._meta.db_table} WHERE tenant_id = %s AND member_id = %s"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [tenant_id, member.pk])
+        row = cursor.fetchone()
+        if row is None:
+            PointsAccount.objects.bulk_create(
+                [PointsAccount(tenant_id=member.tenant_id, member=member)], ignore_conflicts=True
+            )
+            cursor.execute(sql, [tenant_id, member.pk])
+            row = cursor.fetchone()
+    return PointsAccount.from_db(connection.alias, _ACCOUNT_FIELDS, row)
+
+
+# Field types whose Python value psycopg adapts as is (no ORM preparation needed).
+_PLAIN_TYPES = {
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "DateField",
+    "DecimalField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "TextField",
+}
+_INSERT_FIELDS: dict = {}
+
+
+def _insert_fields(model) -> list:
+    fields = _INSERT_FIELDS.get(model)
+    if fields is None:
+        fields = [
+            (
+                field,
+                connection.ops.quote_name(field.column),
+                field.get_internal_type() in _PLAIN_TYPES,
+            )
+            for field in model._meta.concrete_fields
+            if not field.primary_key
+        ]
+        _INSERT_FIELDS[model] = fields
+    return fields
+
+
+def _columns_and_values(obj, exprs: dict) -> tuple[list[str], list[str], list]:
+    """The INSERT columns of ``obj`` (all concrete fields but the primary key), the SQL of each
+    value (``%s``, or the expression given in ``exprs`` by column: SQL text, or a pair of SQL
+    text and its parameters) and the parameters, prepared as the ORM would for a save."""
+    columns, values, params = [], [], []
+    for field, column, plain in _insert_fields(type(obj)):
+        columns.append(column)
+        if field.column in exprs:
+            expr = exprs[field.column]
+            sql, expr_params = expr if isinstance(expr, tuple) else (expr, [])
+            values.append(sql)
+            params.extend(expr_params)
+        else:
+            values.append("%s")
+            value = field.pre_save(obj, True)
+            params.append(value if plain else field.get_db_prep_save(value, connection))
+    return columns, values, params
+
+
+def _mark_saved(obj, pk: int) -> None:
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
+def post_purchase(
+    account: PointsAccount,
+    purchase,
+    lines: list,
+    earn: LedgerEntry | None,
+    lot: Lot | None,
+    source_suffix: str = "",
+) -> None:
+    """Insert a purchase, its lines, its earn entry and lot (settling debt first, as
+    ``credit`` does) and save the account, in **one** statement (data-modifying CTEs), so a
+    posting is one round trip after the account lock. The lot's source is
+    ``purchase #<id>`` + ``source_suffix``. Sets the primary keys on the objects passed."""
+    tables = {
+        "purchase": purchase._meta.db_table,
+        "line": lines[0]._meta.db_table if lines else "",
+        "entry": LedgerEntry._meta.db_table,
+        "lot": Lot._meta.db_table,
+        "allocation": Allocation._meta.db_table,
+        "account": PointsAccount._meta.db_table,
+    }
+    parts, params = [], []
+
+    def cte(name: str, table: str, rows: list, exprs: dict[str, str]) -> None:
+        values_sql = []
+        for obj in rows:
+            columns, values, row_params = _columns_and_values(obj, exprs)
+            values_sql.append(f"({', '.join(values)})")
+            params.extend(row_params)
+        parts.append(
+            f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES {', '.join(values_sql)} RETURNING id)"
+        )
+
+    cte("p", tables["purchase"], [purchase], {})
+    if lines:
+        cte("l", tables["line"], lines, {"purchase_id": "(SELECT id FROM p)"})
+    settled = 0
+    if earn is not None:
+        earn.purchase = None
+        cte("e", tables["entry"], [earn], {"purchase_id": "(SELECT id FROM p)"})
+        settled = min(account.debt, earn.points)
+        lot.points = earn.points
+        lot.remaining = earn.points - settled
+        cte(
+            "t",
+            tables["lot"],
+            [lot],
+            {
+                "entry_id": "(SELECT id FROM e)",
+                "source": ("left('purchase #' || (SELECT id FROM p) || %s, 300)", [source_suffix]),
+            },
+        )
+        if settled:
+            parts.append(
+                f"s AS (INSERT INTO {tables['allocation']} (tenant_id, entry_id, lot_id, points) "
+                "SELECT %s, e.id, t.id, %s FROM e, t)"
+            )
+            params.extend([account.tenant_id, settled])
+        account.debt -= settled
+        account.balance += earn.points - settled
+    account.updated_at = timezone.now()
+    parts.append(
+        f"a AS (UPDATE {tables['account']} SET balance = %s, debt = %s, updated_at = %s "
+        "WHERE id = %s)"
+    )
+    params.extend([account.balance, account.debt, account.updated_at, account.pk])
+    select = [
+        "(SELECT id FROM p)",
+        "ARRAY(SELECT id FROM l ORDER BY id)" if lines else "ARRAY[]::bigint[]",
+        "(SELECT id FROM e)" if earn is not None else "NULL",
+        "(SELECT id FROM t)" if earn is not None else "NULL",
+    ]
+    sql = f"WITH {', '.join(parts)} SELECT {', '.join(select)}"
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        purchase_id, line_ids, entry_id, lot_id = cursor.fetchone()
+    _mark_saved(purchase, purchase_id)
+    for line, line_id in zip(lines, line_ids, strict=True):
+        line.purchase = purchase
+        _mark_saved(line, line_id)
+    if earn is not None:
+        earn.purchase = purchase
+        _mark_saved(earn, entry_id)
+        lot.entry = earn
+        lot.source = f"purchase #{purchase_id}{source_suffix}"[:300]
+        _mark_saved(lot, lot_id)
 
 
 def save_account(account: PointsAccount) -> None:
@@ -169,9 +357,13 @@ def restore_plan(
 ) -> list[tuple[Lot, int]]:
     """Which lots get back up to ``points`` that ``from_entries`` took from them: the very lots,
     so the points keep their original expiry (latest-expiring first). Points whose lot has
-    expired meanwhile are not given back: they would have expired anyway."""
+    expired meanwhile, or was cleared by a lapse, are not given back: they would have expired
+    (been cleared) anyway."""
     if points <= 0:
         return []
+    # A lot cleared by the expiry job or a lapse (an expire entry took from it) is dead: points
+    # are never given back to it, whatever its expiry date says.
+    cleared = Allocation.objects.filter(entry__kind="expire").values("lot_id")
     taken = (
         Allocation.objects.filter(entry_id__in=from_entries)
         .values("lot_id")
@@ -182,6 +374,7 @@ def restore_plan(
     lots = (
         Lot.objects.filter(pk__in=net_by_lot)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=today))
+        .exclude(pk__in=cleared.filter(lot_id__in=list(net_by_lot)))
         .order_by(F("expires_at").desc(nulls_first=True), "-id")
     )
     plan: list[tuple[Lot, int]] = []

@@ -139,8 +139,15 @@ class Campaign(TenantOwnedModel):
 
 
 class PointsAccount(TenantOwnedModel):
+    # Foreign keys of the ledger tables carry no index of their own where a tenant-led index
+    # (or the unique constraint) starts with the same column after the tenant: every extra
+    # index is written on every posting and every expired lot.
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+        Member,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("member"),
+        db_index=False,
     )
     balance = models.IntegerField(_("balance"), default=0)
     debt = models.IntegerField(_("points debt"), default=0)
@@ -484,25 +491,32 @@ class LedgerEntry(TenantOwnedModel):
     """One posting. ``points`` is the signed change of the account's net position
     (balance - debt). Never updated or deleted."""
 
-    account = models.ForeignKey(PointsAccount, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+        Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("member"), db_index=False
     )
     kind = models.CharField(_("kind"), max_length=10, choices=EntryKind.choices)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     points = models.IntegerField(_("points"))
     note = models.CharField(_("note"), max_length=300, blank=True)
     purchase = models.ForeignKey(
-        Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Purchase, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     refund = models.ForeignKey(
-        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     redemption = models.ForeignKey(
-        Redemption, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Redemption,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     reverses = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     fingerprint = models.CharField(max_length=64, blank=True)
@@ -527,6 +541,16 @@ class LedgerEntry(TenantOwnedModel):
                 fields=["tenant", "member", "kind", "effective_on"], name="points_entry_kind"
             ),
             models.Index(fields=["tenant", "purchase"], name="points_entry_purchase"),
+            models.Index(
+                fields=["tenant", "refund"],
+                name="points_entry_refund",
+                condition=Q(refund__isnull=False),
+            ),
+            models.Index(
+                fields=["tenant", "redemption"],
+                name="points_entry_redemption",
+                condition=Q(redemption__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -537,8 +561,13 @@ class Lot(TenantOwnedModel):
     """Points earned by one entry, spent oldest-expiring first. ``expires_at`` is the first
     date (tenant local) on which the points are no longer valid; empty: they never expire."""
 
-    account = models.ForeignKey(PointsAccount, on_delete=models.PROTECT, related_name="+")
-    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="+")
+    # lots are read by account only while they hold points (points_lot_spend_order)
+    account = models.ForeignKey(
+        PointsAccount, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    entry = models.ForeignKey(
+        LedgerEntry, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     points = models.IntegerField(_("points"))
     remaining = models.IntegerField(_("remaining"))
     earned_at = models.DateField(_("earned on"))
@@ -579,8 +608,10 @@ class Lot(TenantOwnedModel):
 class Allocation(TenantOwnedModel):
     """Points an entry took from a lot (positive) or gave back to it (negative)."""
 
-    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="+")
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey(
+        LedgerEntry, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="+", db_index=False)
     points = models.IntegerField(_("points"))
 
     class Meta:

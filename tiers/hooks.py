@@ -1,17 +1,27 @@
-"""What tiers registers into lower apps (from ``TiersConfig.ready``)."""
+"""What tiers registers into lower apps (from ``TiersConfig.ready``).
 
+The points hooks run on every purchase posting, so they read the tenant's tier ladder (each
+tier's benefits, the entry tier) and the upgrade timing from the cache (``forget_ladder`` clears
+it when a tier, a tier benefit or the tier settings change); per posting they query only the
+member's current tier id.
+"""
+
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from core import tenancy
+from core.db import prepared_cursor
 from core.tasks import enqueue_on_commit
 from points.benefits import Benefits
 
 from .models import MemberTier, Tier, TierSettings, UpgradeTiming
-from .selectors import effective_benefits
+from .selectors import benefits_of_tier, effective_benefits, entry_tier
+
+LADDER_CACHE_KEY = "tiers:ladder"  # make_cache_key adds the tenant
+TIMING_CACHE_KEY = "tiers:upgrade-timing"
 
 
-def points_benefits(member, on_date) -> Benefits:
-    """The points benefits provider: the member's effective tier benefits on ``on_date``."""
-    benefits = effective_benefits(member, on_date)
+def _as_points_benefits(benefits) -> Benefits:
     return Benefits(
         discount_rate=benefits.discount_rate,
         excluded_categories=frozenset(benefits.excluded_categories),
@@ -19,12 +29,54 @@ def points_benefits(member, on_date) -> Benefits:
     )
 
 
+def _ladder() -> dict:
+    """``{"entry": Benefits of the entry tier, tier id: Benefits}`` of the active tenant."""
+    ladder = cache.get(LADDER_CACHE_KEY)
+    if ladder is None:
+        ladder = {
+            tier.pk: _as_points_benefits(benefits_of_tier(tier)) for tier in Tier.objects.all()
+        }
+        ladder["entry"] = _as_points_benefits(benefits_of_tier(entry_tier()))
+        cache.set(LADDER_CACHE_KEY, ladder, 300)
+    return ladder
+
+
+def forget_ladder(**kwargs) -> None:
+    cache.delete_many([LADDER_CACHE_KEY, TIMING_CACHE_KEY])
+
+
+def points_benefits(member, on_date) -> Benefits:
+    """The points benefits provider: the member's effective tier benefits on ``on_date``."""
+    tenant = tenancy.current_tenant()
+    if on_date is not None and on_date < tenant.local_now().date():
+        # a past date: from the change history (rare: back-dated purchases)
+        return _as_points_benefits(effective_benefits(member, on_date))
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"SELECT tier_id FROM {MemberTier._meta.db_table} "
+            "WHERE tenant_id = %s AND member_id = %s",
+            [tenant.pk, member.pk],
+        )
+        row = cursor.fetchone()
+    ladder = _ladder()
+    if row is None:
+        return ladder["entry"]
+    benefits = ladder.get(row[0])
+    if benefits is None:  # a tier created since the ladder was cached
+        forget_ladder()
+        benefits = _ladder()[row[0]]
+    return benefits
+
+
 def check_after_purchase(sender, *, member, purchase, **kwargs) -> None:
     """``points.signals.purchase_recorded``: when the tenant's upgrades are immediate, check
     this one member after the purchase commits."""
     from .tasks import check_member
 
-    timing = TierSettings.objects.values_list("upgrade_timing", flat=True).first()
+    timing = cache.get(TIMING_CACHE_KEY)
+    if timing is None:
+        timing = TierSettings.objects.values_list("upgrade_timing", flat=True).first() or ""
+        cache.set(TIMING_CACHE_KEY, timing, 300)
     if timing == UpgradeTiming.IMMEDIATE:
         enqueue_on_commit(check_member, tenant_id=member.tenant_id, member_id=member.pk)
 

@@ -1,7 +1,11 @@
+import datetime
+
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from ..models import ApiKey
+
+LAST_USED_PRECISION = datetime.timedelta(minutes=1)
 
 
 class ApiKeyUser:
@@ -38,7 +42,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         api_key = ApiKey.objects.filter(key_id=key_id, revoked_at__isnull=True).first()
         if api_key is None or not api_key.matches(secret):
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_PRECISION:
+            # At most once a minute per key: an UPDATE on every request would make every
+            # request with this key wait for the row lock of the one before (it is held until
+            # the request's transaction commits).
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         return ApiKeyUser(api_key), api_key
 
     def authenticate_header(self, request):

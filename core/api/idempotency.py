@@ -9,11 +9,13 @@ The same key with a different request (principal, path or body) is refused.
 import hashlib
 import json
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from .. import tenancy
 from ..models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -62,16 +64,30 @@ class IdempotentPostMixin:
         fingerprint = hashlib.sha256(
             f"{request.user}\n{request.method}\n{request.path}\n".encode() + request._request.body
         ).hexdigest()
-        try:
-            with transaction.atomic():
-                self._idempotency_record = IdempotencyRecord.objects.create(
-                    key=key, fingerprint=fingerprint
-                )
-        except IntegrityError:
-            existing = IdempotencyRecord.objects.get(key=key)
-            if existing.fingerprint != fingerprint:
-                raise IdempotencyKeyReused() from None
-            raise Replay(existing) from None
+        record = IdempotencyRecord(
+            tenant=tenancy.current_tenant(), key=key, fingerprint=fingerprint
+        )
+        record.created_at = timezone.now()
+        # One statement, no savepoint: ON CONFLICT waits for a concurrent first use of the key
+        # to commit (then returns nothing) or roll back (then inserts).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {IdempotencyRecord._meta.db_table} (tenant_id, key, fingerprint, "
+                "created_at) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (tenant_id, key) DO NOTHING RETURNING id",
+                [record.tenant_id, key, fingerprint, record.created_at],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            record.pk = row[0]
+            record._state.adding = False
+            record._state.db = connection.alias
+            self._idempotency_record = record
+            return
+        existing = IdempotencyRecord.objects.get(key=key)
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyKeyReused()
+        raise Replay(existing)
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):

@@ -1,5 +1,6 @@
 """Real threads against PostgreSQL: each thread has its own connection and transaction."""
 
+import contextlib
 import json
 import threading
 from decimal import Decimal
@@ -117,3 +118,56 @@ def test_concurrent_purchases_with_one_key_in_the_service_layer_post_once(world)
     assert len(set(results)) == 1
     with tenancy.tenant_context(world.a):
         assert PointsAccount.objects.get(member=m).balance == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_referral_bonuses_that_lock_each_others_accounts_do_not_deadlock(world, monkeypatch):
+    """A referred B and B referred A; both pay for the first time at the same instant. Each
+    posting needs both accounts (its own and the referrer's bonus). The threads are held
+    together right after each has locked its first account: locking one's own account first
+    and the referrer's later deadlocks here; locking both in id order up front does not."""
+    from points import ledger
+    from tests.points.helpers import configure
+
+    with tenancy.tenant_context(world.a):
+        configure(referral_bonus_points=50)
+        a = member()
+        b = member(referrer=a)
+        a.referrer = b
+        a.save()
+        store = StoreFactory()
+    held = threading.Barrier(2, timeout=3)
+    first_lock = threading.local()
+    original = ledger.lock_account
+
+    def lock_then_wait(who):
+        account = original(who)
+        if not getattr(first_lock, "done", False):
+            first_lock.done = True
+            # broken: the other thread is (rightly) waiting for our lock
+            with contextlib.suppress(threading.BrokenBarrierError):
+                held.wait()
+        return account
+
+    monkeypatch.setattr(ledger, "lock_account", lock_then_wait)
+
+    def buy(index):
+        who = (a, b)[index]
+        with tenancy.tenant_context(world.a):
+            return actions.do_record_purchase(
+                member=who,
+                store=store,
+                lines=[{"list_amount": "100", "category": "goods"}],
+                idempotency_key=f"first-{index}",
+            )
+
+    _results, errors = run_together(2, buy)
+    assert errors == []
+    with tenancy.tenant_context(world.a):
+        bonuses = LedgerEntry.objects.filter(reason="referral")
+        assert sorted(e.idempotency_key for e in bonuses) == sorted(
+            [f"referral:{a.pk}", f"referral:{b.pk}"]
+        )
+        assert PointsAccount.objects.get(member=a).balance == 100 + 50
+        assert PointsAccount.objects.get(member=b).balance == 100 + 50
+        assert mismatches() == []

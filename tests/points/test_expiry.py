@@ -3,11 +3,11 @@ import datetime
 import pytest
 
 from membership.models import MemberStatus
-from points import expiry, selectors
+from points import actions, expiry, selectors
 from points.models import EntryKind, LedgerEntry, Lot
 from points.rules import expiry_date, next_anniversary, period_end
 from points.tasks import expire_points
-from tests.points.helpers import assert_reconciled, award, balance, configure, member
+from tests.points.helpers import D, assert_reconciled, award, balance, buy, configure, debt, member
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +131,59 @@ def test_anniversaries_and_period_ends():
     )
     assert period_end(datetime.date(2026, 12, 31), "month") == datetime.date(2027, 1, 1)
     assert period_end(datetime.date(2026, 12, 31), "quarter") == datetime.date(2027, 1, 1)
+
+
+def test_a_refund_after_a_lapse_does_not_revive_the_cleared_lot(in_a):
+    """Points paid with a purchase, then cleared by a lapse: refunding the purchase must not
+    put them back into the cleared lot (they would have been cleared with it)."""
+    configure(clear_on_lapse=True, refund_shortfall_policy="record_debt", point_value=D("1"))
+    who = member()
+    award(who, 100, expires_at=DAY + datetime.timedelta(days=300))
+    paid = buy(who, D("80"), points_used=50)
+    earned = paid.points_earned
+    assert balance(who) == 50 + earned
+    who.status = MemberStatus.EXPIRED
+    who.save()
+    assert expiry.clear_lapsed(DAY) == 2  # the award's lot (50 left) and the purchase's lot
+    assert balance(who) == 0
+
+    refund = actions.do_refund(paid, idempotency_key="after-lapse")
+
+    assert refund.points_returned == 0
+    assert Lot.objects.filter(remaining__gt=0).count() == 0
+    # the earned points are reversed against what is left (nothing): a recorded debt
+    assert refund.points_reversed == earned
+    assert (balance(who), debt(who)) == (0, earned)
+    assert expiry.clear_lapsed(DAY) == 0
+    assert_reconciled()
+
+
+def test_a_refund_after_a_lapse_deducts_the_reversed_points_from_the_cash(in_a):
+    configure(clear_on_lapse=True, refund_shortfall_policy="deduct_from_cash", point_value=D("1"))
+    who = member()
+    paid = buy(who, D("80"))
+    who.status = MemberStatus.EXPIRED
+    who.save()
+    assert expiry.clear_lapsed(DAY) == 1
+
+    refund = actions.do_refund(paid, idempotency_key="after-lapse-cash")
+
+    assert (refund.points_returned, refund.points_reversed) == (0, 80)
+    assert refund.deducted_amount == D("80.00") and refund.cash_amount == D("0.00")
+    assert (balance(who), debt(who)) == (0, 0)
+    assert Lot.objects.filter(remaining__gt=0).count() == 0
+    assert_reconciled()
+
+
+def test_a_refund_after_a_lapse_does_not_revive_a_cleared_lot_without_expiry(in_a):
+    configure(clear_on_lapse=True)
+    who = member()
+    award(who, 100, expires_at=None)
+    paid = buy(who, D("30"), points_used=30)
+    who.status = MemberStatus.EXPIRED
+    who.save()
+    expiry.clear_lapsed(DAY)
+    actions.do_refund(paid, idempotency_key="after-lapse-2")
+    assert balance(who) == 0
+    assert Lot.objects.filter(remaining__gt=0).count() == 0
+    assert_reconciled()
