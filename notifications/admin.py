@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -82,6 +84,48 @@ class MessageTemplateAdmin(TenantModelAdmin):
     fields = ["key", "language", "subject", "body", "variables", "default_text", "preview"]
     readonly_fields = ["variables", "default_text", "preview"]
 
+    change_form_template = "notifications/admin/template_change_form.html"
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and "_preview" in request.POST:
+            preview = self._preview(request, object_id)
+            if preview is not None:
+                return preview
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _preview(self, request, object_id):
+        """The texts as typed, rendered with the sample values, before anything is saved; None
+        when the form is invalid (the ordinary form then shows why, and saves nothing)."""
+        obj = self.get_object(request, object_id) if object_id else None
+        allowed = (
+            self.has_change_permission(request, obj)
+            if object_id
+            else self.has_add_permission(request)
+        )
+        if (object_id and obj is None) or not allowed:
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=bool(object_id))(
+            request.POST, request.FILES, instance=obj
+        )
+        if not form.is_valid():
+            return None
+        template = form.save(commit=False)
+        sample = SPECS[template.key].variables
+        default_subject, default_body = default_texts(template.key, template.language)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Preview of the message"),
+            "key_label": template.get_key_display(),
+            "language": template.get_language_display(),
+            "subject": render_source(template.subject or default_subject, sample),
+            "body": render_source(template.body or default_body, sample),
+            "fields": [
+                (k, v) for k, values in request.POST.lists() for v in values if k != "_preview"
+            ],
+        }
+        return render(request, "notifications/admin/template_preview.html", context)
+
     @admin.display(description=_("variables"))
     def variables(self, obj):
         if not obj or not obj.key:
@@ -98,7 +142,7 @@ class MessageTemplateAdmin(TenantModelAdmin):
     @admin.display(description=_("preview (sample values)"))
     def preview(self, obj):
         if not obj or not obj.pk:
-            return _("Save to see a preview.")
+            return _("Use “Preview with sample values” below to see it before saving.")
         sample = SPECS[obj.key].variables
         subject = render_source(obj.subject or default_texts(obj.key, obj.language)[0], sample)
         return format_html(

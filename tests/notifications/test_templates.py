@@ -101,6 +101,32 @@ class TestAdmin:
         assert response.status_code == 200
         assert "Dear Li Na of Amber Tea" in response.content.decode()
 
+    def test_a_new_template_is_previewed_before_anything_is_saved(self, client_a, world):
+        from core import tenancy
+
+        data = {"key": "birthday", "language": "en", "subject": "", "body": "Dear {{ name }}!"}
+        response = client_a.post(f"{self.url}add/", {**data, "_preview": "1"})
+        assert response.status_code == 200
+        assert "Dear Li Na!" in response.content.decode()  # the sample value
+        with tenancy.tenant_context(world.a):
+            assert not MessageTemplate.objects.exists()
+        # The preview page posts the same fields to save them.
+        response = client_a.post(f"{self.url}add/", {**data, "_save": "1"})
+        assert response.status_code == 302
+        with tenancy.tenant_context(world.a):
+            assert MessageTemplate.objects.get().body == "Dear {{ name }}!"
+
+    def test_a_preview_of_a_bad_template_says_why_and_saves_nothing(self, client_a, world):
+        from core import tenancy
+
+        response = client_a.post(
+            f"{self.url}add/",
+            {"key": "birthday", "language": "en", "body": "Hi {{ nmae }}", "_preview": "1"},
+        )
+        assert response.status_code == 200 and "“nmae”" in response.content.decode()
+        with tenancy.tenant_context(world.a):
+            assert not MessageTemplate.objects.exists()
+
     def test_the_delivery_log_and_settings_pages_open(self, client_a, world):
         from core import tenancy
         from tests.notifications.factories import MessageFactory, NotificationSettingsFactory
