@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin_sites import TenantModelAdmin, platform_admin_site, register
+from core.admin_sites import ReadOnlyTenantAdmin, TenantModelAdmin, platform_admin_site, register
 
 from .models import CalendarDay, Compensation, DeadlinePolicy, ReturnVisit, Ticket, TicketEvent
 
@@ -19,37 +19,24 @@ class DeadlinePolicyAdmin(TenantModelAdmin):
     list_display = ["kind", "working_days"]
 
 
-class ReadOnlyAdmin(TenantModelAdmin):
-    """Rows written only by actions (complaints.actions): shown, never edited here."""
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @register(Ticket)
-class TicketAdmin(ReadOnlyAdmin):
+class TicketAdmin(ReadOnlyTenantAdmin):
     list_display = ["__str__", "status", "store", "due_at", "escalation", "created_at"]
     list_filter = ["status", "kind", "escalation"]
     raw_id_fields = ["member"]
 
 
 @register(TicketEvent)
-class TicketEventAdmin(ReadOnlyAdmin):
+class TicketEventAdmin(ReadOnlyTenantAdmin):
     list_display = ["ticket", "type", "from_status", "to_status", "actor_label", "created_at"]
 
 
 @register(Compensation)
-class CompensationAdmin(ReadOnlyAdmin):
+class CompensationAdmin(ReadOnlyTenantAdmin):
     list_display = ["ticket", "kind", "points", "description", "created_at"]
 
 
 @register(ReturnVisit)
-class ReturnVisitAdmin(ReadOnlyAdmin):
+class ReturnVisitAdmin(ReadOnlyTenantAdmin):
     list_display = ["member", "channel", "visited_at", "ticket"]
     raw_id_fields = ["member", "ticket"]

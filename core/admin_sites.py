@@ -104,6 +104,20 @@ class TenantModelAdmin(RoleAccessMixin, admin.ModelAdmin):
         return [*(super().get_exclude(request, obj) or []), "tenant"]
 
 
+class ReadOnlyTenantAdmin(TenantModelAdmin):
+    """Rows written only by their app's actions (ledgers, histories, logs): the admin shows
+    them and never adds, edits or deletes one."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class TenantInline(RoleAccessMixin, admin.TabularInline):
     form = TenantModelForm
     extra = 0

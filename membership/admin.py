@@ -1,4 +1,4 @@
-from core.admin_sites import TenantModelAdmin, register
+from core.admin_sites import ReadOnlyTenantAdmin, TenantModelAdmin, register
 
 from .forms import MembershipSettingsAdminForm
 from .models import (
@@ -23,21 +23,8 @@ class MembershipSettingsAdmin(TenantModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(TenantModelAdmin):
-    """Rows written only by actions: the admin shows them, never edits them."""
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @register(Member)
-class MemberAdmin(ReadOnlyAdmin):
+class MemberAdmin(ReadOnlyTenantAdmin):
     """Members change through the front-desk pages; the admin only links a member to the staff
     user they are (so that staff cannot post adjustments or redemptions to themselves)."""
 
@@ -71,24 +58,24 @@ class MemberAdmin(ReadOnlyAdmin):
 
 
 @register(MemberChange)
-class MemberChangeAdmin(ReadOnlyAdmin):
+class MemberChangeAdmin(ReadOnlyTenantAdmin):
     list_display = ["at", "member", "actor", "field", "old_value", "new_value"]
 
 
 @register(PiiAccessLog)
-class PiiAccessLogAdmin(ReadOnlyAdmin):
+class PiiAccessLogAdmin(ReadOnlyTenantAdmin):
     list_display = ["at", "actor", "member", "field"]
     date_hierarchy = "at"
 
 
 @register(TerminationRequest)
-class TerminationRequestAdmin(ReadOnlyAdmin):
+class TerminationRequestAdmin(ReadOnlyTenantAdmin):
     list_display = ["requested_at", "member", "source", "status", "decided_at"]
     list_filter = ["status", "source"]
 
 
 @register(ErasureRequest)
-class ErasureRequestAdmin(ReadOnlyAdmin):
+class ErasureRequestAdmin(ReadOnlyTenantAdmin):
     """Decided on the staff page "Erasure requests" (a reason and the anonymisation do not fit
     an admin action); the admin lists them for the record."""
 

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_sites import TenantModelAdmin, register
+from core.admin_sites import ReadOnlyTenantAdmin, TenantModelAdmin, register
 
 from .models import (
     Broadcast,
@@ -18,7 +18,7 @@ from .templates_default import SPECS, default_texts, render_source
 
 
 @register(Message)
-class MessageAdmin(TenantModelAdmin):
+class MessageAdmin(ReadOnlyTenantAdmin):
     """The delivery log: read-only; rows change only through delivery."""
 
     capability = "notifications.view"
@@ -63,15 +63,6 @@ class MessageAdmin(TenantModelAdmin):
         "sent_at",
     ]
     exclude = ["claim_token", "redacted_body"]
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @register(MessageTemplate)

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_sites import TenantModelAdmin, register
+from core.admin_sites import ReadOnlyTenantAdmin, TenantModelAdmin, register
 
 from .models import (
     AdjustmentRequest,
@@ -58,52 +58,39 @@ class RewardAdmin(TenantModelAdmin):
     list_filter = ["kind", "is_active"]
 
 
-class ReadOnlyAdmin(TenantModelAdmin):
-    """Rows written only by actions."""
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(ReadOnlyTenantAdmin):
     list_display = ["created_at", "member", "kind", "reason", "points", "note"]
     list_filter = ["kind", "reason"]
 
 
 @register(Lot)
-class LotAdmin(ReadOnlyAdmin):
+class LotAdmin(ReadOnlyTenantAdmin):
     list_display = ["earned_at", "account", "points", "remaining", "expires_at", "source"]
 
 
 @register(Purchase)
-class PurchaseAdmin(ReadOnlyAdmin):
+class PurchaseAdmin(ReadOnlyTenantAdmin):
     list_display = ["occurred_at", "member", "store", "amount_paid", "points_earned", "status"]
     list_filter = ["status"]
 
 
 @register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(ReadOnlyTenantAdmin):
     list_display = ["created_at", "purchase", "cash_amount", "points_reversed", "points_returned"]
 
 
 @register(Redemption)
-class RedemptionAdmin(ReadOnlyAdmin):
+class RedemptionAdmin(ReadOnlyTenantAdmin):
     list_display = ["created_at", "member", "reward", "points", "status"]
     list_filter = ["status"]
 
 
 @register(Coupon)
-class CouponAdmin(ReadOnlyAdmin):
+class CouponAdmin(ReadOnlyTenantAdmin):
     list_display = ["code", "member", "value", "issued_at", "used_at"]
 
 
 @register(AdjustmentRequest)
-class AdjustmentRequestAdmin(ReadOnlyAdmin):
+class AdjustmentRequestAdmin(ReadOnlyTenantAdmin):
     list_display = ["created_at", "member", "points", "reason", "status"]

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from core import tenancy
-from core.admin_sites import TenantInline, TenantModelAdmin, register
+from core.admin_sites import ReadOnlyTenantAdmin, TenantInline, TenantModelAdmin, register
 from membership.models import Member
 
 from . import cycles, recalc
@@ -141,29 +141,11 @@ class TierPurchaseAdmin(TenantModelAdmin):
 
 
 @register(TierChange)
-class TierChangeAdmin(TenantModelAdmin):
+class TierChangeAdmin(ReadOnlyTenantAdmin):
     list_display = ["member", "from_tier", "to_tier", "rule", "effective_on", "cycle"]
     list_filter = ["effective_on"]
 
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @register(MemberTier)
-class MemberTierAdmin(TenantModelAdmin):
+class MemberTierAdmin(ReadOnlyTenantAdmin):
     list_display = ["member", "tier", "since", "missed_cycles"]
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

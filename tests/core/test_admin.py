@@ -1,6 +1,7 @@
 import pytest
 
 from core import tenancy
+from core.admin_sites import ReadOnlyTenantAdmin, tenant_admin_site
 from core.models import StaffRole, Store
 from core.roles import Role
 from tests.factories import StoreFactory
@@ -107,3 +108,23 @@ def test_only_owners_manage_api_keys(client, world):
 def _any_role(tenant):
     with tenancy.tenant_context(tenant):
         return StaffRole.objects.first()
+
+
+READ_ONLY = sorted(
+    (
+        (model._meta.label, model_admin)
+        for model, model_admin in tenant_admin_site._registry.items()
+        if isinstance(model_admin, ReadOnlyTenantAdmin)
+    ),
+    key=lambda row: row[0],
+)
+
+
+@pytest.mark.parametrize(("label", "model_admin"), READ_ONLY, ids=[r[0] for r in READ_ONLY])
+def test_rows_written_by_actions_cannot_be_added_in_the_admin(client, world, label, model_admin):
+    """Ledgers, histories and logs: the owner may look, but not add, edit or delete."""
+    client.force_login(world.user(world.a, Role.OWNER))
+    opts = model_admin.model._meta
+    url = f"/t/tenant-a/admin/{opts.app_label}/{opts.model_name}/"
+    assert client.get(url).status_code == 200
+    assert client.get(f"{url}add/").status_code == 403
