@@ -161,10 +161,7 @@ def _apply_manners(messages: list[Message], notification_settings, tenant) -> No
     the member asked for just now, such as a one-time code), in place."""
     now = timezone.now()
     hold_until = selectors.quiet_until(notification_settings, tenant, now)
-    groups: dict[tuple[str, str], list[Message]] = {}
-    for message in messages:
-        groups.setdefault((message.channel, message.purpose), []).append(message)
-    for (channel, purpose), group in groups.items():
+    for (channel, purpose), group in _group(messages).items():
         allowed = selectors.allowed_members([m.member_id for m in group], channel, purpose)
         for message in group:
             if message.member_id is not None and message.member_id not in allowed:

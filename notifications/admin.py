@@ -14,7 +14,8 @@ from .models import (
     MessageTemplate,
     NotificationSettings,
 )
-from .templates_default import SPECS, default_texts, render_source
+from .templates_default import SPECS, default_texts
+from .templates_default import render as render_message
 
 
 @register(Message)
@@ -101,16 +102,17 @@ class MessageTemplateAdmin(TenantModelAdmin):
         if not form.is_valid():
             return None
         template = form.save(commit=False)
-        sample = SPECS[template.key].variables
-        default_subject, default_body = default_texts(template.key, template.language)
+        subject, body, _redacted = render_message(
+            template.key, SPECS[template.key].variables, language=template.language, custom=template
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Preview of the message"),
             "key_label": template.get_key_display(),
             "language": template.get_language_display(),
-            "subject": render_source(template.subject or default_subject, sample),
-            "body": render_source(template.body or default_body, sample),
+            "subject": subject,
+            "body": body,
             "fields": [
                 (k, v) for k, values in request.POST.lists() for v in values if k != "_preview"
             ],
@@ -134,11 +136,10 @@ class MessageTemplateAdmin(TenantModelAdmin):
     def preview(self, obj):
         if not obj or not obj.pk:
             return _("Use “Preview with sample values” below to see it before saving.")
-        sample = SPECS[obj.key].variables
-        subject = render_source(obj.subject or default_texts(obj.key, obj.language)[0], sample)
-        return format_html(
-            "<strong>{}</strong><br><pre>{}</pre>", subject, render_source(obj.body, sample)
+        subject, body, _redacted = render_message(
+            obj.key, SPECS[obj.key].variables, language=obj.language, custom=obj
         )
+        return format_html("<strong>{}</strong><br><pre>{}</pre>", subject, body)
 
 
 @register(NotificationSettings)

@@ -28,6 +28,7 @@ from .models import (
     UpgradeTiming,
 )
 from .rules import add_months
+from .selectors import tier_of
 
 
 def _today() -> datetime.date:
@@ -150,7 +151,7 @@ def do_grant_tier(
     effect through the tier's "manager's grant" rule, at once when upgrades are immediate."""
     if not reason.strip():
         raise ValidationError(_("Give a reason for the grant."))
-    if (ends_on is None) == (not until_revoked) or (ends_on is not None and until_revoked):
+    if (ends_on is None) != until_revoked:
         raise ValidationError(_('A grant needs either an end date or "until revoked", not both.'))
     starts_on = starts_on or _today()
     if ends_on is not None and ends_on <= starts_on:
@@ -209,12 +210,6 @@ def do_activate_plan(purchase: TierPurchase, *, paid: Decimal) -> TierPurchase:
     return purchase
 
 
-def current_tier(member: Member) -> Tier | None:
-    from .selectors import tier_of
-
-    return tier_of(member)
-
-
 def renewal_price(tier: Tier) -> Decimal:
     price = tier.renewal_price or Decimal("0.00")
     if tier.renewal_discount is not None:
@@ -228,7 +223,7 @@ def do_renew(member: Member, *, actor, paid: Decimal) -> Member:
     validity runs on from the current end (or from today if it already lapsed). A lapsed
     (expired) membership becomes active again."""
     member = Member.objects.select_for_update().get(pk=member.pk)
-    tier = current_tier(member)
+    tier = tier_of(member)
     if tier is None:
         raise ValidationError(_("The tier ladder has no entry tier yet; renewal needs one."))
     price = renewal_price(tier)

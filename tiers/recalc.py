@@ -278,9 +278,7 @@ class Outcome:
 def recalculate(plan: Plan, *, notify: bool = True) -> Outcome:
     """Apply ``plan`` to the active tenant. Returns the counts and the new ``TierChange`` ids."""
     sql, params = decisions_sql(plan)
-    params.update(
-        effective_on=plan.effective_on, cycle=plan.cycle, now=timezone.now(), rule_none=None
-    )
+    params.update(effective_on=plan.effective_on, cycle=plan.cycle, now=timezone.now())
     # One statement: the decision is computed once (a materialized CTE, in memory within the
     # raised work_mem) and applied by data-modifying CTEs, which PostgreSQL runs to completion
     # whether or not the final SELECT reads them. No temporary table is written and read back.

@@ -15,21 +15,11 @@ from django.db.models import F, Max, Q, Sum
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from points.rules import add_months
 
 from .models import Match, RuleKind, Tier, TierGrant, TierPurchase, TierPurchaseStatus, Window
 
 ZERO = Decimal("0.00")
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return datetime.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def window_bounds(rule, as_of: datetime.date) -> tuple[datetime.date | None, datetime.date]:

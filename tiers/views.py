@@ -73,4 +73,4 @@ def member_renew(request, member_id):
 
 def panel_context(member):
     """The member page's tier panel (registered in ``TiersConfig.ready``)."""
-    return {"member": member, **{k: v for k, v in _member_context(member).items() if k != "member"}}
+    return _member_context(member)

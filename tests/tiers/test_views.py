@@ -7,6 +7,7 @@ import pytest
 
 from core import tenancy
 from core.roles import Role
+from points.rules import add_months
 from tests.tiers.helpers import OLD, benefit, buy, ladder, member
 from tiers.models import TierRule
 
@@ -50,8 +51,10 @@ def test_renewal_at_the_counter(client, world, shop):
     client.force_login(world.user(world.a, Role.FRONT_DESK))
     response = client.post(f"/t/tenant-a/tiers/members/{shop['poor'].pk}/renew/", {"paid": "50"})
     assert response.status_code == 302
+    assert shop["poor"].valid_until is None  # the factory's member had no end
     shop["poor"].refresh_from_db()
-    assert shop["poor"].valid_until is not None
+    today = world.a.local_now().date()
+    assert shop["poor"].valid_until == add_months(today, 12)  # the entry tier's 12 months
 
 
 def test_the_api_gives_tier_benefits_and_progress(client, world, shop):
