@@ -104,6 +104,38 @@ class TenantModelAdmin(RoleAccessMixin, admin.ModelAdmin):
         return [*(super().get_exclude(request, obj) or []), "tenant"]
 
 
+class PreviewBeforeSaveMixin:
+    """A "_preview" button on the change form: ``preview(request, object_id)`` returns a page
+    showing what saving would do (or None to let the ordinary form show its errors); the page
+    includes ``admin/_save_from_preview.html`` with ``preview_fields(request)``, which posts the
+    same fields again to save them."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and "_preview" in request.POST:
+            response = self.preview(request, object_id, form_url, extra_context)
+            if response is not None:
+                return response
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def preview(self, request, object_id, form_url, extra_context):
+        raise NotImplementedError
+
+    def changeform_as_usual(self, request, object_id=None, form_url="", extra_context=None):
+        """The ordinary change form (validate, save), for a preview that saves in a
+        transaction it then rolls back."""
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def preview_fields(request) -> list[tuple[str, str]]:
+        """The posted fields, to post again from the preview page (not the token or the button)."""
+        return [
+            (name, value)
+            for name, values in request.POST.lists()
+            for value in values
+            if name not in ("_preview", "csrfmiddlewaretoken")
+        ]
+
+
 class ReadOnlyTenantAdmin(TenantModelAdmin):
     """Rows written only by their app's actions (ledgers, histories, logs): the admin shows
     them and never adds, edits or deletes one."""

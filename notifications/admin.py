@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_sites import ReadOnlyTenantAdmin, TenantModelAdmin, register
+from core.admin_sites import PreviewBeforeSaveMixin, ReadOnlyTenantAdmin, TenantModelAdmin, register
 
 from .models import (
     Broadcast,
@@ -67,25 +67,18 @@ class MessageAdmin(ReadOnlyTenantAdmin):
 
 
 @register(MessageTemplate)
-class MessageTemplateAdmin(TenantModelAdmin):
+class MessageTemplateAdmin(PreviewBeforeSaveMixin, TenantModelAdmin):
     """Editable texts; a template using an undeclared variable is refused on save."""
 
     capability = "notifications.manage"
     list_display = ["key", "language", "subject", "updated_at"]
     list_filter = ["key", "language"]
-    fields = ["key", "language", "subject", "body", "variables", "default_text", "preview"]
-    readonly_fields = ["variables", "default_text", "preview"]
+    fields = ["key", "language", "subject", "body", "variables", "default_text", "sample_preview"]
+    readonly_fields = ["variables", "default_text", "sample_preview"]
 
     change_form_template = "notifications/admin/template_change_form.html"
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "POST" and "_preview" in request.POST:
-            preview = self._preview(request, object_id)
-            if preview is not None:
-                return preview
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def _preview(self, request, object_id):
+    def preview(self, request, object_id, form_url, extra_context):
         """The texts as typed, rendered with the sample values, before anything is saved; None
         when the form is invalid (the ordinary form then shows why, and saves nothing)."""
         obj = self.get_object(request, object_id) if object_id else None
@@ -113,9 +106,8 @@ class MessageTemplateAdmin(TenantModelAdmin):
             "language": template.get_language_display(),
             "subject": subject,
             "body": body,
-            "fields": [
-                (k, v) for k, values in request.POST.lists() for v in values if k != "_preview"
-            ],
+            "preview_fields": self.preview_fields(request),
+            "save_label": _("Save the template"),
         }
         return render(request, "notifications/admin/template_preview.html", context)
 
@@ -133,7 +125,7 @@ class MessageTemplateAdmin(TenantModelAdmin):
         return format_html("<strong>{}</strong><br><pre>{}</pre>", subject, body)
 
     @admin.display(description=_("preview (sample values)"))
-    def preview(self, obj):
+    def sample_preview(self, obj):
         if not obj or not obj.pk:
             return _("Use “Preview with sample values” below to see it before saving.")
         subject, body, _redacted = render_message(

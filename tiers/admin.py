@@ -10,7 +10,13 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from core import tenancy
-from core.admin_sites import ReadOnlyTenantAdmin, TenantInline, TenantModelAdmin, register
+from core.admin_sites import (
+    PreviewBeforeSaveMixin,
+    ReadOnlyTenantAdmin,
+    TenantInline,
+    TenantModelAdmin,
+    register,
+)
 from membership.models import Member
 
 from . import cycles, recalc
@@ -50,24 +56,19 @@ class _Rollback(Exception):
 
 
 @register(Tier)
-class TierAdmin(TenantModelAdmin):
+class TierAdmin(PreviewBeforeSaveMixin, TenantModelAdmin):
     list_display = ["rank", "code", "name_zh", "name_en", "is_entry", "match", "validity_months"]
     list_display_links = ["code"]
     ordering = ["rank"]
     inlines = [TierRuleInline, TierBenefitInline]
     change_form_template = "tiers/admin/tier_change_form.html"
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "POST" and "_preview" in request.POST:
-            return self._preview(request, object_id, form_url, extra_context)
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def _preview(self, request, object_id, form_url, extra_context):
+    def preview(self, request, object_id, form_url, extra_context):
         """Save inside a transaction, dry-run, roll back, show the counts."""
         result = {}
         try:
             with transaction.atomic():
-                response = super().changeform_view(request, object_id, form_url, extra_context)
+                response = self.changeform_as_usual(request, object_id, form_url, extra_context)
                 if response.status_code != 302:
                     result["response"] = response
                     raise _Rollback
@@ -98,7 +99,6 @@ class TierAdmin(TenantModelAdmin):
         if "response" in result:
             return result["response"]
         run = result["run"]
-        fields = [(k, v) for k, values in request.POST.lists() for v in values if k != "_preview"]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -107,7 +107,8 @@ class TierAdmin(TenantModelAdmin):
             "rules_on": result["rules_on"],
             "sample_up": [(pk, result["names"].get(pk, "")) for pk in run.sample_up],
             "sample_down": [(pk, result["names"].get(pk, "")) for pk in run.sample_down],
-            "fields": fields,
+            "preview_fields": self.preview_fields(request),
+            "save_label": _("Save the change"),
         }
         return render(request, "tiers/admin/preview.html", context)
 
