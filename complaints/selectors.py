@@ -6,7 +6,7 @@ import datetime
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, QuerySet, Sum
+from django.db.models import F, Max, QuerySet, Sum
 from django.utils import timezone
 
 from core import tenancy
@@ -237,12 +237,3 @@ def report(start: datetime.date, end: datetime.date, *, store=None) -> list[Repo
         row.median_close = _median(closes.get(key, []))
     ordered = sorted(rows.values(), key=lambda r: str(r.label))
     return [*ordered, total]
-
-
-KINDS = list(Kind)
-
-
-def counts_by_status() -> dict:
-    return dict(
-        Ticket.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
-    )
