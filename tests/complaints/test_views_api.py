@@ -178,6 +178,24 @@ def test_the_api_files_follows_and_refuses_an_invalid_step_with_409(owner, world
     assert [t["id"] for t in listed["results"]] == [data["id"]]
 
 
+def test_the_api_refuses_a_step_the_role_may_not_make_with_403(client, world):
+    # Front desk may read and file tickets over the API, but not work them.
+    client.force_login(world.user(world.a, Role.FRONT_DESK))
+    ticket = _in(world.a, TicketFactory)
+    for action, body in (
+        ("transition", {"status": "acknowledged"}),
+        ("compensate", {"kind": "gift", "description": "Tea"}),
+    ):
+        response = client.post(
+            f"{API}/tickets/{ticket.pk}/{action}/", body, content_type="application/json"
+        )
+        assert response.status_code == 403, (action, response.content)
+        assert response.json()["error"]["code"] == "permission_denied"
+    with tenancy.tenant_context(world.a):
+        ticket.refresh_from_db()
+        assert ticket.status == Status.NEW and not ticket.compensations.exists()
+
+
 def test_the_api_rates_once(owner, world):
     ticket = _in(world.a, TicketFactory, status=Status.CLOSED)
     url = f"{API}/tickets/{ticket.pk}/rate/"
