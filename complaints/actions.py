@@ -434,9 +434,6 @@ def do_compensate(
     return compensation
 
 
-RATING_CHOICES = [(n, str(n)) for n in range(1, 6)]
-
-
 @transaction.atomic
 def do_rate(ticket: Ticket, *, rating: int, comment: str = "", actor) -> Ticket:
     """The member's 1 to 5 rating and comment, once, after the ticket is closed."""

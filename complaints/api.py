@@ -1,8 +1,9 @@
 """Tickets and return visits over the API (served at /api/v1/<tenant>/tickets/ and
-/api/v1/<tenant>/return-visits/). An invalid workflow step is a 409."""
+/api/v1/<tenant>/return-visits/). An invalid workflow step is a 409; a step the caller's role
+may not make (Django's ``PermissionDenied`` from the actions) is the API's 403 through
+``core.api.errors.exception_handler``."""
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status
@@ -184,8 +185,6 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
             )
         except actions.InvalidTransition as error:
             raise Conflict(" ".join(error.messages)) from None
-        except DjangoPermissionDenied:
-            raise exceptions.PermissionDenied() from None
         except DjangoValidationError as error:
             raise _drf_error(error) from None
         return self._respond(ticket)
@@ -212,8 +211,6 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         serializer.is_valid(raise_exception=True)
         try:
             actions.do_compensate(ticket, actor=request.user, **serializer.validated_data)
-        except DjangoPermissionDenied:
-            raise exceptions.PermissionDenied() from None
         except DjangoValidationError as error:
             raise _drf_error(error) from None
         return self._respond(ticket)

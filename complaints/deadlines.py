@@ -8,7 +8,7 @@ passes.
 The working-day count comes from ``working_days(ticket, override=...)`` alone: the ticket's own
 override if it has one; else the tenant's ``DeadlinePolicy`` for the kind (or
 ``DEFAULT_WORKING_DAYS``), shortened to the caller's ``override`` where that is smaller (the
-member's tier benefit, once tiers exist; see docs/complaints.md).
+member's tier benefit, passed by ``actions._set_deadline``; see docs/complaints.md).
 
 The calendar is ``chinesecalendar`` (public holidays and the adjusted working weekends, 调休),
 corrected by the platform's ``CalendarDay`` rows: a superuser enters a newly announced year's

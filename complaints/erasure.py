@@ -10,28 +10,18 @@ comment, return-visit notes) has the person's name, phone, e-mail and ID number 
 
 from django.db.models import Q
 
+from membership.erasure import scrub_fields
+
 from .models import ReturnVisit, Ticket, TicketEvent
-
-
-def _scrub(row, identity, *fields) -> None:
-    changed = []
-    for field in fields:
-        old = getattr(row, field)
-        new = identity.scrub(old)
-        if new != old:
-            setattr(row, field, new)
-            changed.append(field)
-    if changed:
-        row.save(update_fields=changed)
 
 
 def erase_member_tickets(member, identity) -> None:
     tickets = Ticket.objects.filter(member=member)
     tickets.update(contact_name="", contact_phone="")
     for ticket in tickets:
-        _scrub(ticket, identity, "description", "resolution", "rating_comment")
+        scrub_fields(ticket, identity, "description", "resolution", "rating_comment")
     for event in TicketEvent.objects.filter(ticket__member=member):
-        _scrub(event, identity, "actor_label", "note")
+        scrub_fields(event, identity, "actor_label", "note")
     visits = ReturnVisit.objects.filter(Q(member=member) | Q(ticket__member=member))
     for visit in visits:
-        _scrub(visit, identity, "notes", "opinion")
+        scrub_fields(visit, identity, "notes", "opinion")

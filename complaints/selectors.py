@@ -6,11 +6,13 @@ import datetime
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, QuerySet, Sum
+from django.db.models import F, Max, QuerySet, Sum
 from django.utils import timezone
 
 from core import tenancy
+from core.models import Store
 from membership.models import Member
+from points.models import Purchase
 
 from .models import OPEN_STATUSES, Kind, ReturnVisit, Status, Ticket, TicketEvent
 
@@ -108,7 +110,7 @@ def to_visit(
     *, days: int = 15, per_store: int = 3, now: datetime.datetime | None = None
 ) -> list[VisitCandidate]:
     """Whom to visit: each store's top spenders of the last ``days`` days (seed 003: "每半个月…
-    前三名客户") when the points app records purchases, plus members whose ticket closed in
+    前三名客户"), plus members whose ticket closed in
     that time and who have had no return visit since."""
     from django.utils.translation import gettext as _
 
@@ -143,12 +145,6 @@ def to_visit(
 def _top_spenders(since, per_store):
     """``(member, store, amount)``: each store's ``per_store`` members who paid the most (net of
     refunds) since ``since``, from the points app's purchases."""
-    try:
-        from points.models import Purchase
-    except ImportError:  # the points app has no purchases yet
-        return []
-    from core.models import Store
-
     rows = (
         Purchase.objects.filter(occurred_at__gte=since)
         .values("member", "store")
@@ -237,12 +233,3 @@ def report(start: datetime.date, end: datetime.date, *, store=None) -> list[Repo
         row.median_close = _median(closes.get(key, []))
     ordered = sorted(rows.values(), key=lambda r: str(r.label))
     return [*ordered, total]
-
-
-KINDS = list(Kind)
-
-
-def counts_by_status() -> dict:
-    return dict(
-        Ticket.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
-    )

@@ -183,6 +183,15 @@ def _new_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(8))
 
 
+def _member_address(member: Member) -> tuple[str, str]:
+    """(channel, address) for a message to the member: SMS to the phone, else e-mail."""
+    if member.phone:
+        return "sms", str(member.phone)
+    if member.email:
+        return "email", member.email
+    return "sms", ""
+
+
 @transaction.atomic
 def do_register_member(*, data: dict, actor) -> Member:
     """Create a member with a card and portal credentials, and write the registration message
@@ -204,12 +213,7 @@ def do_register_member(*, data: dict, actor) -> Member:
     card = do_issue_card(member, actor=actor, reason=_("First card"))
     password = _new_password()
     MemberCredential.objects.create(member=member, password=make_password(password))
-    if member.phone:
-        channel, recipient = "sms", str(member.phone)
-    elif member.email:
-        channel, recipient = "email", member.email
-    else:
-        channel, recipient = "sms", ""
+    channel, recipient = _member_address(member)
     if recipient:
         do_enqueue_message(
             template="registration",
@@ -382,14 +386,6 @@ def do_withdraw_erasure(request: ErasureRequest, *, member: Member) -> ErasureRe
     request.save(update_fields=["status", "decided_at"])
     _record(member, member, "erasure", "", _("Withdrawn by the member"))
     return request
-
-
-def _member_address(member: Member) -> tuple[str, str]:
-    if member.phone:
-        return "sms", str(member.phone)
-    if member.email:
-        return "email", member.email
-    return "sms", ""
 
 
 @transaction.atomic

@@ -154,7 +154,7 @@ def erase_member(member: Member, *, actor_user, actor_label: str, note: str) -> 
         old_value="", new_value=""
     )
     for change in MemberChange.objects.filter(member=member).exclude(field__in=PERSONAL_FIELDS):
-        _scrub_fields(change, identity, "old_value", "new_value", "note")
+        scrub_fields(change, identity, "old_value", "new_value", "note")
     if identity.name:
         as_referrer = f"{identity.name} #{member.pk}"
         for change in MemberChange.objects.filter(field="referrer").filter(
@@ -166,7 +166,7 @@ def erase_member(member: Member, *, actor_user, actor_label: str, note: str) -> 
 
     # Termination requests: reasons scrubbed; a pending one is closed by the erasure.
     for termination in TerminationRequest.objects.filter(member=member):
-        _scrub_fields(termination, identity, "reason", "decision_note")
+        scrub_fields(termination, identity, "reason", "decision_note")
     TerminationRequest.objects.filter(member=member, status=RequestStatus.PENDING).update(
         status=RequestStatus.APPROVED,
         decided_by=actor_user,
@@ -203,7 +203,9 @@ def erase_member(member: Member, *, actor_user, actor_label: str, note: str) -> 
     return member
 
 
-def _scrub_fields(row, identity: Identity, *fields: str) -> None:
+def scrub_fields(row, identity: Identity, *fields: str) -> None:
+    """Scrub ``fields`` of ``row`` (``Identity.scrub``) and save those that changed; for erasers
+    of higher apps too."""
     changed = []
     for field in fields:
         old = getattr(row, field)

@@ -263,7 +263,7 @@ def erasure_queue(request):
     return render(
         request,
         "membership/erasures.html",
-        {"requests": selectors.pending_erasures(), "form": ErasureDecisionForm()},
+        {"requests": selectors.pending_erasures()},
     )
 
 

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -122,8 +123,11 @@ def test_the_report_is_for_managers_and_exports_csv(client, world):
     assert client.get(f"{A}/report/").status_code == 403
     client.force_login(world.user(world.a, Role.MANAGER))
     assert client.get(f"{A}/report/").status_code == 200
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     csv = client.get(f"{A}/report.csv").content.decode("utf-8-sig")
-    assert csv.splitlines()[-1].split(",")[0] in ("All stores", "所有门店")
+    header, *_stores, total = [line.split(",") for line in csv.splitlines()]
+    assert total[0] == "All stores"
+    assert total[header.index("Total")] == "1"  # the ticket filed above, counted
 
 
 def test_the_visit_pages(owner, world):
@@ -176,6 +180,24 @@ def test_the_api_files_follows_and_refuses_an_invalid_step_with_409(owner, world
     assert moved.status_code == 200 and moved.json()["status"] == "acknowledged"
     listed = owner.get(f"{API}/tickets/?member={member.pk}").json()
     assert [t["id"] for t in listed["results"]] == [data["id"]]
+
+
+def test_the_api_refuses_a_step_the_role_may_not_make_with_403(client, world):
+    # Front desk may read and file tickets over the API, but not work them.
+    client.force_login(world.user(world.a, Role.FRONT_DESK))
+    ticket = _in(world.a, TicketFactory)
+    for action, body in (
+        ("transition", {"status": "acknowledged"}),
+        ("compensate", {"kind": "gift", "description": "Tea"}),
+    ):
+        response = client.post(
+            f"{API}/tickets/{ticket.pk}/{action}/", body, content_type="application/json"
+        )
+        assert response.status_code == 403, (action, response.content)
+        assert response.json()["error"]["code"] == "permission_denied"
+    with tenancy.tenant_context(world.a):
+        ticket.refresh_from_db()
+        assert ticket.status == Status.NEW and not ticket.compensations.exists()
 
 
 def test_the_api_rates_once(owner, world):

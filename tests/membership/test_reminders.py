@@ -99,3 +99,8 @@ def test_the_member_page_shows_the_delivery_log(client_a, a):
     response = client_a.get(f"/t/{a.slug}/members/{member.pk}/")
     assert response.status_code == 200
     assert response.context["messages_sent"][0].dedupe_key == "bd-log-test"
+    page = response.content.decode()
+    # One delivery log, in the page body; the <title> is the member's name only.
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith(member.name) and "<" not in title
+    assert page.count('class="history"') == 2  # the change history and the delivery log
