@@ -874,7 +874,3 @@ def do_import_opening_balances(rows: list[dict], *, actor) -> list[LedgerEntry]:
             )
         )
     return posted
-
-
-def outstanding_points() -> int:
-    return LedgerEntry.objects.aggregate(total=Sum("points"))["total"] or 0

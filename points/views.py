@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from core.access import tenant_view
 from membership.models import Member
 
-from . import actions, ledger, selectors
+from . import actions, selectors
 from .forms import (
     AdjustmentForm,
     AwardForm,
@@ -322,7 +322,3 @@ def opening_balances(request):
                 )
                 return redirect("points:opening_balances")
     return render(request, "points/opening_balances.html", {"form": form, "errors": errors})
-
-
-def today():
-    return ledger.local_today()
