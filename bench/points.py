@@ -100,12 +100,6 @@ def cmd_load(args):
 # --- service layer ----------------------------------------------------------------------------
 
 
-def _member_ids():
-    from membership.models import Member
-
-    return list(Member.objects.order_by("pk").values_list("pk", flat=True))
-
-
 def _wait_until(start_at):
     time.sleep(max(0.0, start_at - time.time()))
 

@@ -5,9 +5,9 @@ statement is parsed and planned again. ``prepared_cursor()`` gives a cursor on t
 connection (same transaction) whose ``execute`` prepares the statement on first use and reuses
 it on that connection afterwards. Database errors are translated as Django's cursors do
 (``IntegrityError`` and so on). When queries are being logged (``DEBUG``,
-``CaptureQueriesContext``) or on another engine it is Django's own cursor, so query counts stay
-visible. Not for a connection pooler in transaction mode that cannot keep prepared statements
-(PgBouncer before 1.21).
+``CaptureQueriesContext``) it is Django's own cursor, so query counts stay visible. Not for a
+connection pooler in transaction mode that cannot keep prepared statements (PgBouncer before
+1.21).
 """
 
 import contextlib
@@ -33,7 +33,7 @@ class _PreparedCursor:
 
 @contextlib.contextmanager
 def prepared_cursor():
-    if connection.vendor != "postgresql" or connection.queries_logged:
+    if connection.queries_logged:
         with connection.cursor() as cursor:
             yield cursor
         return

@@ -10,7 +10,7 @@ import datetime
 from dataclasses import asdict
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -250,7 +250,7 @@ def do_record_purchase(
                 expires_at=expiry_for(member, on_date),
             )
         source_suffix = f" · {store.name} · {quote.amount_paid}"
-        if not quote.points_used and connection.vendor == "postgresql":
+        if not quote.points_used:
             # The common case: one statement writes the purchase, its lines, the earn entry and
             # lot and the account (ledger.post_purchase).
             ledger.post_purchase(account, purchase, lines, earn, lot, source_suffix)
@@ -874,7 +874,3 @@ def do_import_opening_balances(rows: list[dict], *, actor) -> list[LedgerEntry]:
             )
         )
     return posted
-
-
-def outstanding_points() -> int:
-    return LedgerEntry.objects.aggregate(total=Sum("points"))["total"] or 0

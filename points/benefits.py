@@ -40,10 +40,5 @@ def current_benefits_provider() -> Callable:
     return _provider
 
 
-def reset_benefits_provider() -> None:
-    global _provider
-    _provider = _no_benefits
-
-
 def benefits_for(member, on_date: datetime.date) -> Benefits:
     return _provider(member, on_date)

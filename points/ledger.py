@@ -93,10 +93,8 @@ def lock_account(member) -> PointsAccount:
         )
     sql = (
         f"SELECT {', '.join(connection.ops.quote_name(c) for c in _ACCOUNT_FIELDS)} "
-        f"FROM {PointsAccount._meta.db_table} WHERE tenant_id = %s AND member_id = %s"
+        f"FROM {PointsAccount._meta.db_table} WHERE tenant_id = %s AND member_id = %s FOR UPDATE"
     )
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
     with prepared_cursor() as cursor:
         cursor.execute(sql, [tenant_id, member.pk])
         row = cursor.fetchone()

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from core.access import tenant_view
 from membership.models import Member
 
-from . import actions, ledger, selectors
+from . import actions, selectors
 from .forms import (
     AdjustmentForm,
     AwardForm,
@@ -28,6 +28,7 @@ from .forms import (
     parse_opening_balances,
 )
 from .models import AdjustmentRequest, EntryKind, Purchase, Redemption
+from .panels import member_panel
 
 
 def _error_text(error: ValidationError) -> str:
@@ -49,17 +50,11 @@ def history(request, member_pk):
         "member": member,
         "page": page,
         "rows": rows,
-        "panel": selectors_panel(member),
+        "panel": member_panel(member),
         "lots": selectors.open_lots(member)[:100],
         "purchases": selectors.purchases_of(member)[:20],
     }
     return render(request, "points/history.html", context)
-
-
-def selectors_panel(member):
-    from .panels import member_panel
-
-    return member_panel(member)
 
 
 def _lines_from(formset) -> list[dict]:
@@ -164,7 +159,7 @@ def redeem(request, member_pk):
         "member": member,
         "form": form,
         "balance": selectors.balance_of(member)["balance"],
-        "redemptions": Redemption.objects.filter(member=member).select_related("reward")[:20],
+        "redemptions": selectors.redemptions_of(member)[:20],
     }
     return render(request, "points/redeem.html", context)
 
@@ -322,7 +317,3 @@ def opening_balances(request):
                 )
                 return redirect("points:opening_balances")
     return render(request, "points/opening_balances.html", {"form": form, "errors": errors})
-
-
-def today():
-    return ledger.local_today()

@@ -16,16 +16,18 @@ def reward(**fields):
 
 def test_a_redemption_takes_points_and_stock(in_a):
     m = member()
-    award(m, 250)
+    award(m, 350)  # enough for a third: only the stock refuses it
     gift = reward(stock=2)
     first = actions.do_redeem_reward(m, gift, idempotency_key="r1")
     assert first.status == "approved"
     actions.do_redeem_reward(m, gift, idempotency_key="r2")
-    with pytest.raises(actions.PointsError):
-        actions.do_redeem_reward(m, gift, idempotency_key="r3")  # out of stock
+    with pytest.raises(actions.PointsError) as refused:
+        actions.do_redeem_reward(m, gift, idempotency_key="r3")
+    assert refused.value.code == "out_of_stock"
     gift.refresh_from_db()
     assert gift.stock == 0
-    assert balance(m) == 50
+    assert balance(m) == 150
+    assert Redemption.objects.count() == 2
     assert_reconciled()
 
 

@@ -29,7 +29,9 @@ def test_the_member_page_shows_the_points_panel(client_a, setup):
 def test_the_history_page_lists_entries_with_reasons(client_a, setup):
     m, _store = setup
     page = client_a.get(f"/t/tenant-a/points/members/{m.pk}/").content.decode()
-    assert "Task completed" in page or "任务" in page
+    entries = page.split("<tbody>")[1].split("</tbody>")[0]  # the entries table
+    assert "<td>完成任务</td>" in entries  # the award's reason, "Task completed"
+    assert "<td>200</td>" in entries
 
 
 def test_the_preview_uses_the_posting_rules(client_a, setup):
