@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.dates import add_months
 from notifications.actions import do_enqueue_message
 
 from . import pii, selectors
@@ -206,7 +207,7 @@ def do_register_member(*, data: dict, actor) -> Member:
     if not member.valid_until:
         months = selectors.membership_settings().validity_months
         if months:
-            member.valid_until = _add_months(member.joined_on, months)
+            member.valid_until = add_months(member.joined_on, months)
     member.set_id_number(data.get("id_type", ""), data.get("id_number", ""))
     member.save()
     _record(member, actor, "registered", "", member.name)
@@ -228,17 +229,6 @@ def do_register_member(*, data: dict, actor) -> Member:
             member_id=member.pk,
         )
     return member
-
-
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return datetime.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 @transaction.atomic

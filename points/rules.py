@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from core.dates import add_months
+
 from .benefits import Benefits
 
 CENT = Decimal("0.01")
@@ -192,12 +194,6 @@ def refund_split(
         points_returned=math.floor(points_used * share),
         points_kept=math.floor(points_earned * (1 - share)),
     )
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _anniversary(joined_on: datetime.date, year: int) -> datetime.date:

@@ -15,7 +15,7 @@ from django.db.models import F, Max, Q, Sum
 from django.utils.translation import gettext as _
 
 from core import tenancy
-from points.rules import add_months
+from core.dates import add_months
 
 from .models import Match, RuleKind, Tier, TierGrant, TierPurchase, TierPurchaseStatus, Window
 
