@@ -96,10 +96,6 @@ def member_redemptions(member: Member) -> QuerySet[Redemption]:
     )
 
 
-def member_redemption(member: Member, pk: int) -> Redemption:
-    return member_redemptions(member).get(pk=pk)
-
-
 def member_coupons(member: Member) -> QuerySet[Coupon]:
     return (
         Coupon.objects.filter(member=member)
