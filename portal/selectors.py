@@ -14,7 +14,8 @@ from complaints import selectors as complaint_selectors
 from complaints.models import Status, Ticket, TicketEvent
 from core import tenancy
 from membership.models import Member
-from notifications.models import Channel, Consent, Purpose
+from notifications import selectors as notifications_selectors
+from notifications.models import Channel, Purpose
 from points import selectors as points_selectors
 from points.models import Coupon, Redemption, Reward
 from tiers import selectors as tier_selectors
@@ -94,10 +95,6 @@ def member_redemptions(member: Member) -> QuerySet[Redemption]:
         .select_related("reward")
         .order_by("-created_at", "-pk")
     )
-
-
-def member_redemption(member: Member, pk: int) -> Redemption:
-    return member_redemptions(member).get(pk=pk)
 
 
 def member_coupons(member: Member) -> QuerySet[Coupon]:
@@ -213,7 +210,10 @@ CONSENT_CHOICES = [
 def consent_state(member: Member) -> dict[tuple[str, str], bool]:
     """Each (channel, purpose) and whether the member agrees; no row means the default
     (service on, marketing off), as notifications decides."""
-    rows = {(c.channel, c.purpose): c.granted for c in Consent.objects.filter(member_id=member.pk)}
+    rows = {
+        (c.channel, c.purpose): c.granted
+        for c in notifications_selectors.consents_for_member(member.pk)
+    }
     return {
         (channel, purpose): rows.get((channel, purpose), purpose == Purpose.SERVICE)
         for channel, purpose, *_rest in CONSENT_CHOICES

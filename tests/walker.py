@@ -141,6 +141,14 @@ class Leak:
         return f"{self.method.upper()} {self.path} → {self.status}: {self.why}"
 
 
+def _unreached(route: Route, mount: str) -> Leak:
+    """A route none of the victim's identifiers fits (a parameter of a kind the walk does not
+    fill): it would be skipped silently, so the walk fails instead."""
+    return Leak(
+        "*", f"/{mount}/…/{route.regex}", 0, "not walked: no identifier fits its parameters"
+    )
+
+
 def walk(
     client,
     *,
@@ -178,6 +186,8 @@ def walk(
                     paths = paths[:1]
             else:
                 paths = [route.fill("")]
+            if not paths:
+                leaks.append(_unreached(route, mount))
             for path, method in itertools.product(paths, methods):
                 url = f"/{mount}/{mount_tenant.slug}{path}"
                 response = getattr(client, method)(url, **(headers or {}))
@@ -317,6 +327,8 @@ def walk_member(client, *, victim, own, urlconf=MOUNTS["m"], after_each=None):
             if route.params
             else [route.fill("")]
         )
+        if not paths:
+            leaks.append(_unreached(route, "m"))
         for path, method in itertools.product(paths, METHODS_BY_MOUNT["m"]):
             url = f"/m/{own.tenant.slug}{path}"
             response = getattr(client, method)(url)

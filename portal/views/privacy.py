@@ -39,11 +39,6 @@ def _export(request) -> export.Export:
     )
 
 
-def _private(response):
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @member_view
 def privacy(request):
     erasures = list(membership_selectors.erasure_requests_of(request.member)[:5])
@@ -61,18 +56,17 @@ def download_json(request):
         export.json_chunks(_export(request)), content_type="application/json; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{_file_name(request, "json")}"'
-    return _private(response)
+    return response
 
 
 @member_view
 def download_csv(request):
-    response = FileResponse(
+    return FileResponse(
         export.csv_zip(_export(request)),
         as_attachment=True,
         filename=_file_name(request, "zip"),
         content_type="application/zip",
     )
-    return _private(response)
 
 
 @member_view

@@ -76,10 +76,12 @@ def test_a_changed_home_store_is_seen(world):
 
 
 def test_the_cache_keys_do_not_depend_on_the_caller_tenant(world):
+    """The entry read inside B is the one the change drops: B does not keep a stale copy."""
     with tenancy.tenant_context(world.b):
         assert active_tenant_by_slug("tenant-a") == world.a
         world.a.is_active = False
         world.a.save()
+        assert active_tenant_by_slug("tenant-a") is None
     assert active_tenant_by_slug("tenant-a") is None
 
 

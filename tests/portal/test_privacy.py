@@ -225,7 +225,8 @@ def test_asking_for_erasure_needs_the_tick_and_the_password(world, signed_in, pe
         request = ErasureRequest.objects.get()
         assert request.member == li and request.status == ErasureStatus.PENDING
     page = signed_in.get("/m/tenant-a/privacy/").content.decode()
-    assert "等待处理" in page or "撤回" in page
+    # The pending request, with the button to withdraw it ("撤回申请").
+    assert "撤回申请" in page and 'action="/m/tenant-a/privacy/erasure/withdraw/"' in page
 
 
 def test_a_member_withdraws_and_sees_a_refusal_with_its_reason(world, signed_in, people):
