@@ -60,6 +60,26 @@ def _no_tenant_leaks():
 
 
 @pytest.fixture(autouse=True)
+def _outbox_in_tmp(settings, tmp_path):
+    """Every test writes its SMS and e-mail files into its own folder."""
+    settings.NOTIFICATIONS_OUTBOX_DIR = tmp_path / "outbox"
+    settings.NOTIFICATIONS_SMS_BACKEND = "notifications.channels.sms.FileSmsBackend"
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "notifications.channels.email.FileEmailBackend",
+            "OPTIONS": {"file_path": str(tmp_path / "outbox" / "email")},
+        }
+    }
+    return tmp_path / "outbox"
+
+
+@pytest.fixture
+def outbox(_outbox_in_tmp):
+    """The folder where this test's SMS and e-mail files land."""
+    return _outbox_in_tmp
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Every test starts in the default language, whatever the previous request activated."""
     from django.conf import settings

@@ -37,12 +37,6 @@ ID_NUMBER = "11010519491231002X"
 PASSWORD = "Lantern-river-42"
 
 
-@pytest.fixture(autouse=True)
-def _outbox_in_tmp(settings, tmp_path):
-    settings.NOTIFICATIONS_OUTBOX_DIR = tmp_path / "outbox"
-    settings.NOTIFICATIONS_SMS_BACKEND = "notifications.channels.sms.FileSmsBackend"
-
-
 @pytest.fixture
 def person(world):
     with tenancy.tenant_context(world.a):

@@ -7,25 +7,6 @@ import pytest
 from tests.notifications.factories import NotificationSettingsFactory
 
 
-@pytest.fixture(autouse=True)
-def _outbox_in_tmp(settings, tmp_path):
-    """Every test writes its SMS and e-mail files into its own folder."""
-    settings.NOTIFICATIONS_OUTBOX_DIR = tmp_path / "outbox"
-    settings.NOTIFICATIONS_SMS_BACKEND = "notifications.channels.sms.FileSmsBackend"
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "notifications.channels.email.FileEmailBackend",
-            "OPTIONS": {"file_path": str(tmp_path / "outbox" / "email")},
-        }
-    }
-    return tmp_path / "outbox"
-
-
-@pytest.fixture
-def outbox(_outbox_in_tmp):
-    return _outbox_in_tmp
-
-
 @pytest.fixture
 def notify_settings(in_a):
     """Tenant A's settings: no quiet hours, a generous rate limit (tests narrow them)."""

@@ -12,19 +12,6 @@ PASSWORD = "Lantern-river-42"
 ID_NUMBER = "11010119900307123X"
 
 
-@pytest.fixture(autouse=True)
-def _outbox_in_tmp(settings, tmp_path):
-    settings.NOTIFICATIONS_OUTBOX_DIR = tmp_path / "outbox"
-    settings.NOTIFICATIONS_SMS_BACKEND = "notifications.channels.sms.FileSmsBackend"
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "notifications.channels.email.FileEmailBackend",
-            "OPTIONS": {"file_path": str(tmp_path / "outbox" / "email")},
-        }
-    }
-    return tmp_path / "outbox"
-
-
 def make_member(tenant, *, must_change=False, password=PASSWORD, **fields):
     with tenancy.tenant_context(tenant):
         NotificationSettingsFactory(tenant=tenant, rate_per_minute=1000)
@@ -68,8 +55,3 @@ def english(world):
     for tenant in (world.a, world.b):
         tenant.default_language = "en"
         tenant.save(update_fields=["default_language"])
-
-
-@pytest.fixture
-def outbox(_outbox_in_tmp):
-    return _outbox_in_tmp
