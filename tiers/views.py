@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.access import tenant_view
-from membership.models import Member
+from membership.models import Member, MemberStatus
 
 from . import actions, selectors
 from .models import MemberTier, Tier, TierChange
@@ -19,9 +19,16 @@ from .models import MemberTier, Tier, TierChange
 @tenant_view("members.view")
 def ladder(request):
     tiers = list(Tier.objects.order_by("rank"))
-    counts = dict(
-        MemberTier.objects.values("tier_id").annotate(n=Count("pk")).values_list("tier_id", "n")
-    )
+    current = MemberTier.objects.exclude(member__status=MemberStatus.TERMINATED)
+    counts = dict(current.values("tier_id").annotate(n=Count("pk")).values_list("tier_id", "n"))
+    entry = next((tier for tier in tiers if tier.is_entry), None)
+    if entry is not None:
+        # Members at the entry tier have no MemberTier row (only those above it do).
+        counts[entry.pk] = (
+            Member.objects.exclude(status=MemberStatus.TERMINATED)
+            .exclude(pk__in=current.exclude(tier=entry).values("member_id"))
+            .count()
+        )
     rows = [
         {
             "tier": tier,
