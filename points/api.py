@@ -14,7 +14,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.api.idempotency import HEADER
+from core.api.serializers import represented, validated
 from core.api.views import TenantViewSet
+from core.db import fetch_by_pk
 from core.models import Store
 from membership.models import Member
 
@@ -44,13 +46,23 @@ def _refused(error: DjangoValidationError):
     )
 
 
+def _row(model, data: dict, name: str):
+    """The row a validated ``<name>_id`` names, or the error PrimaryKeyRelatedField gives."""
+    pk = data[f"{name}_id"]
+    row = fetch_by_pk(model, pk)
+    if row is None:
+        raise ValidationError({name: [f'Invalid pk "{pk}" - object does not exist.']})
+    return row
+
+
 def _money(**kwargs):
     return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
 
 
 # Purchases are the hot path of the API: plain serializers with declared fields (a
 # ModelSerializer rebuilds its fields from the model on every instantiation, which was the
-# largest single cost of a purchase request). Same fields, names and validation as the model.
+# largest single cost of a purchase request), built once per thread for creating
+# (core.api.serializers.validated / represented). Same fields, names and validation as the model.
 class LineSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -65,8 +77,10 @@ class LineSerializer(serializers.Serializer):
 
 class PurchaseSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    member = serializers.PrimaryKeyRelatedField(queryset=Member.objects)
-    store = serializers.PrimaryKeyRelatedField(queryset=Store.objects)
+    # ids, loaded by one prepared statement each in create() (a PrimaryKeyRelatedField runs an
+    # ORM query per request)
+    member = serializers.IntegerField(source="member_id")
+    store = serializers.IntegerField(source="store_id")
     occurred_at = serializers.DateTimeField(required=False)
     lines = LineSerializer(many=True)
     list_amount = _money(read_only=True)
@@ -137,13 +151,12 @@ class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         return queryset
 
     def create(self, request):
-        serializer = PurchaseSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(PurchaseSerializer, request.data)
+        member, store = _row(Member, data, "member"), _row(Store, data, "store")
         try:
             purchase = actions.do_record_purchase(
-                member=data["member"],
-                store=data["store"],
+                member=member,
+                store=store,
                 lines=[dict(line) for line in data["lines"]],
                 points_used=data["points_used"],
                 occurred_at=data.get("occurred_at"),
@@ -152,8 +165,7 @@ class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
             )
         except DjangoValidationError as error:
             return _refused(error)
-        serializer.instance = purchase  # its fields are built already: serialize with them
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
+        return Response(represented(PurchaseSerializer, purchase), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RefundSerializer, responses=RefundSerializer)
     @action(detail=True, methods=["post"])

@@ -3,6 +3,8 @@ import datetime
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from .. import tenancy
+from ..db import prepared_cursor
 from ..models import ApiKey
 
 LAST_USED_PRECISION = datetime.timedelta(minutes=1)
@@ -25,6 +27,27 @@ class ApiKeyUser:
         return f"api-key:{self.api_key.key_id}"
 
 
+# in the model's field order, as Model.from_db expects them (the rest stay deferred)
+_KEY_FIELDS = [
+    field.attname
+    for field in ApiKey._meta.concrete_fields
+    if field.attname in {"id", "tenant_id", "key_id", "secret_hash", "last_used_at"}
+]
+_KEY_SQL = (
+    f"SELECT {', '.join(_KEY_FIELDS)} FROM {ApiKey._meta.db_table} "
+    "WHERE tenant_id = %s AND key_id = %s AND revoked_at IS NULL"
+)
+
+
+def _active_key(key_id: str) -> ApiKey | None:
+    """The active tenant's unrevoked key ``key_id``: one prepared statement on every API
+    request (the ORM query it replaces cost more CPU than the rest of authentication)."""
+    with prepared_cursor() as cursor:
+        cursor.execute(_KEY_SQL, [tenancy.current_tenant().pk, key_id])
+        row = cursor.fetchone()
+    return None if row is None else ApiKey.from_db(None, _KEY_FIELDS, row)
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """``Authorization: Api-Key mk_<id>_<secret>``. Keys are looked up in the active tenant only,
     so another tenant's key is simply unknown here."""
@@ -39,7 +62,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if parts is None:
             raise exceptions.AuthenticationFailed("Malformed API key.")
         key_id, secret = parts
-        api_key = ApiKey.objects.filter(key_id=key_id, revoked_at__isnull=True).first()
+        api_key = _active_key(key_id)
         if api_key is None or not api_key.matches(secret):
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         now = timezone.now()

@@ -7,7 +7,6 @@ The same key with a different request (principal, path or body) is refused.
 """
 
 import hashlib
-import json
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -16,10 +15,21 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from .. import tenancy
+from ..db import prepared_cursor
 from ..models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+
+
+_CLAIM = (
+    f"INSERT INTO {IdempotencyRecord._meta.db_table} (tenant_id, key, fingerprint, created_at) "
+    "VALUES (%s, %s, %s, %s) ON CONFLICT (tenant_id, key) DO NOTHING RETURNING id"
+)
+_SAVE_RESPONSE = (
+    f"UPDATE {IdempotencyRecord._meta.db_table} SET status_code = %s, response_body = %s::jsonb "
+    "WHERE id = %s"
+)
 
 
 class IdempotencyKeyReused(exceptions.APIException):
@@ -49,9 +59,10 @@ class IdempotentPostMixin:
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
                 else:
-                    record.status_code = response.status_code
-                    record.response_body = _as_json(getattr(response, "data", None))
-                    record.save(update_fields=["status_code", "response_body"])
+                    with prepared_cursor() as cursor:
+                        cursor.execute(
+                            _SAVE_RESPONSE, [response.status_code, _as_json(response), record.pk]
+                        )
         return response
 
     def initial(self, request, *args, **kwargs):
@@ -70,13 +81,8 @@ class IdempotentPostMixin:
         record.created_at = timezone.now()
         # One statement, no savepoint: ON CONFLICT waits for a concurrent first use of the key
         # to commit (then returns nothing) or roll back (then inserts).
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {IdempotencyRecord._meta.db_table} (tenant_id, key, fingerprint, "
-                "created_at) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT (tenant_id, key) DO NOTHING RETURNING id",
-                [record.tenant_id, key, fingerprint, record.created_at],
-            )
+        with prepared_cursor() as cursor:
+            cursor.execute(_CLAIM, [record.tenant_id, key, fingerprint, record.created_at])
             row = cursor.fetchone()
         if row is not None:
             record.pk = row[0]
@@ -97,7 +103,13 @@ class IdempotentPostMixin:
         return super().handle_exception(exc)
 
 
-def _as_json(data):
+def _as_json(response) -> str | None:
+    """The response's data as JSON text. A JSON response is rendered here, once: the same bytes
+    are stored and sent."""
+    data = getattr(response, "data", None)
     if data is None:
         return None
-    return json.loads(JSONRenderer().render(data))
+    if isinstance(getattr(response, "accepted_renderer", None), JSONRenderer):
+        response.render()
+        return response.content.decode()
+    return JSONRenderer().render(data).decode()

@@ -77,6 +77,23 @@ def test_redemption_over_the_api_and_an_overspend_is_a_conflict(api, shop, world
     assert api("get", f"points/{m.pk}/balance/").json()["balance"] == 0
 
 
+def test_a_purchase_naming_another_tenants_member_or_store_is_refused(api, shop, world):
+    m, store, _ = shop
+    with tenancy.tenant_context(world.b):
+        their_member, their_store = member(), StoreFactory()
+    lines = [{"list_amount": "10.00"}]
+    for field, body in (
+        ("member", {"member": their_member.pk, "store": store.pk, "lines": lines}),
+        ("store", {"member": m.pk, "store": their_store.pk, "lines": lines}),
+        ("member", {"member": 10**12, "store": store.pk, "lines": lines}),
+    ):
+        refused = api("post", "purchases/", body, idem=f"foreign-{field}-{body[field]}")
+        assert refused.status_code == 400, refused.content
+        assert list(refused.json()["error"]["details"]) == [field]
+    with tenancy.tenant_context(world.a):
+        assert not Purchase.objects.exists()
+
+
 def test_another_tenants_member_is_not_found(api, world):
     with tenancy.tenant_context(world.b):
         theirs = member()
