@@ -93,23 +93,34 @@ def _actor(actor):
     return actor if actor is not None and getattr(actor, "pk", None) else None
 
 
-def _idempotent(model, key: str, print_: str, post, *, look_first: bool = True):
+_KEY_TAKEN = object()
+
+
+def _idempotent(model, key: str, print_: str, post, *, look_first: bool = True, savepoint=True):
     """Run ``post()`` unless ``key`` was used, then return the first row (or refuse when its
     content differs). A concurrent first use fails on the unique index and gets the winner's
     row. Purchases skip the look-up (one query less per posting): ``post`` inserts the purchase
-    before anything that a repeat could fail on, so a repeat always reaches the unique index."""
+    before anything that a repeat could fail on, so a repeat always reaches the unique index.
+    ``savepoint=False``: ``post`` cannot fail on the key (it inserts ``ON CONFLICT DO NOTHING``)
+    and returns ``_KEY_TAKEN`` instead, so inside a transaction (the API's) no savepoint is set
+    around it — two round trips less per posting."""
     if look_first:
         existing = model.objects.filter(idempotency_key=key).first()
         if existing is not None:
             return same_or_conflict(existing, print_)
     try:
-        with transaction.atomic():
-            return post()
+        with transaction.atomic(savepoint=savepoint):
+            result = post()
     except IntegrityError:
+        if not savepoint:
+            raise
         existing = model.objects.filter(idempotency_key=key).first()
         if existing is None:
             raise
         return same_or_conflict(existing, print_)
+    if result is not _KEY_TAKEN:
+        return result
+    return same_or_conflict(model.objects.get(idempotency_key=key), print_)
 
 
 def expiry_for(member: Member, earned_on: datetime.date, settings=None) -> datetime.date | None:
@@ -188,10 +199,13 @@ def do_record_purchase(
     if points_used:
         _check_not_own(member, actor)
 
+    occurred = occurred_at or timezone.now()
+    on_date = _local_date(occurred)
+    # Refused before the transaction: inside the API's transaction the posting below runs
+    # without a savepoint, where any error would doom the whole request.
+    quote = quote_for(member, parsed, points_used=points_used, on_date=on_date)
+
     def post():
-        occurred = occurred_at or timezone.now()
-        on_date = _local_date(occurred)
-        quote = quote_for(member, parsed, points_used=points_used, on_date=on_date)
         bonus = quote.amount_paid > 0 and _referral_bonus_due(member)
         if bonus:
             # the referrer's account is locked too: both in id order, before either is used
@@ -252,8 +266,9 @@ def do_record_purchase(
         source_suffix = f" · {store.name} · {quote.amount_paid}"
         if not quote.points_used:
             # The common case: one statement writes the purchase, its lines, the earn entry and
-            # lot and the account (ledger.post_purchase).
-            ledger.post_purchase(account, purchase, lines, earn, lot, source_suffix)
+            # lot and the account (ledger.post_purchase), or nothing when the key is taken.
+            if not ledger.post_purchase(account, purchase, lines, earn, lot, source_suffix):
+                return _KEY_TAKEN
         else:
             purchase.save(force_insert=True)
             PurchaseLine.objects.bulk_create(lines)
@@ -288,7 +303,7 @@ def do_record_purchase(
         purchase_recorded.send(sender=Purchase, member=member, purchase=purchase)
         return purchase
 
-    return _idempotent(Purchase, key, print_, post, look_first=False)
+    return _idempotent(Purchase, key, print_, post, look_first=False, savepoint=bool(points_used))
 
 
 def _referral_bonus_due(member: Member) -> bool:

@@ -3,8 +3,11 @@
 A batch: pick the next ``batch_size`` due lots after a cursor ``(expires_at, id)`` (an index
 range scan of the partial index ``points_lot_due``), lock their accounts in id order (postings
 lock the account before its lots, so the same order here cannot deadlock with them), then one
-statement inserts an ``expire`` entry per lot (idempotency key ``expire:<lot id>``, ``ON CONFLICT
-DO NOTHING``), its allocation, zeroes the lots and subtracts the sums from the accounts. Each
+statement inserts an ``expire`` entry per account (idempotency key ``expire:<first lot id>``,
+``ON CONFLICT DO NOTHING``) with an allocation per lot it cleared (what the member's history
+shows: which lots, earned when, from what), zeroes the lots and subtracts the sums from the
+accounts. A member whose lots fall due together sees one line "points expired", not one per lot,
+and the job writes one entry per account instead of one per lot. Each
 batch commits on its own, so a stopped job loses nothing and the next run resumes with the lots
 still due; a second run finds no due lots (or only conflicting keys) and changes nothing.
 """
@@ -22,8 +25,9 @@ from .models import Allocation, LedgerEntry, Lot, PointsAccount
 BATCH_SIZE = 5000
 
 # Every table access below is bounded by the batch: the lots by ``ids`` and the accounts by
-# ``accounts`` (both primary-key look-ups), never a scan of the tables. The lot id of each
-# inserted entry is read back from its idempotency key rather than joined on it.
+# ``accounts`` (both primary-key look-ups), never a scan of the tables. One entry per account
+# and batch (its key names the batch's first lot of that account); an allocation per lot says
+# which lots it cleared.
 _POST = """
 WITH due AS (
     SELECT l.id, l.account_id, l.remaining, a.member_id
@@ -31,35 +35,40 @@ WITH due AS (
     WHERE l.tenant_id = %(tenant)s AND l.id = ANY(%(ids)s) AND a.id = ANY(%(accounts)s)
       AND l.remaining > 0
     FOR UPDATE OF l
+), per_account AS (
+    SELECT account_id, member_id, min(id) AS first_lot, sum(remaining) AS total
+    FROM due GROUP BY account_id, member_id
 ), entries AS (
     INSERT INTO {entry} (tenant_id, account_id, member_id, kind, reason, points, note,
                          idempotency_key, fingerprint, effective_on, created_at)
-    SELECT %(tenant)s, account_id, member_id, 'expire', %(reason)s, -remaining, '',
-           %(prefix)s || id, '', %(today)s, now()
-    FROM due ORDER BY id
+    SELECT %(tenant)s, account_id, member_id, 'expire', %(reason)s, -total, '',
+           %(prefix)s || first_lot, '', %(today)s, now()
+    FROM per_account ORDER BY account_id
     ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-    RETURNING id, account_id, points, idempotency_key
+    RETURNING id, account_id, points
 ), done AS (
-    SELECT id AS entry_id, account_id, points,
-           substr(idempotency_key, length(%(prefix)s) + 1)::bigint AS lot_id
-    FROM entries
+    SELECT e.id AS entry_id, d.id AS lot_id, d.remaining
+    FROM entries e JOIN due d ON d.account_id = e.account_id
 ), allocations AS (
     INSERT INTO {allocation} (tenant_id, entry_id, lot_id, points)
-    SELECT %(tenant)s, entry_id, lot_id, -points FROM done
+    SELECT %(tenant)s, entry_id, lot_id, remaining FROM done ORDER BY lot_id
 ), lots AS (
     UPDATE {lot} l SET remaining = 0 FROM done
     WHERE l.id = done.lot_id AND l.id = ANY(%(ids)s)
 )
-UPDATE {account} a SET balance = a.balance + s.delta, updated_at = now()
-FROM (SELECT account_id, sum(points) AS delta FROM done GROUP BY account_id) s
-WHERE a.id = s.account_id AND a.id = ANY(%(accounts)s)
+UPDATE {account} a SET balance = a.balance + e.points, updated_at = now()
+FROM entries e
+WHERE a.id = e.account_id AND a.id = ANY(%(accounts)s)
 """
 
+# In (expires_at, account, id) order, the order of the partial index points_lot_due: a batch
+# holds all of an account's lots due that day (bar one split at the batch's end), so it writes
+# one entry per account, not per lot.
 _DUE = """
 SELECT id, account_id, expires_at FROM {lot}
 WHERE tenant_id = %(tenant)s AND remaining > 0 AND expires_at <= %(today)s
-  AND (expires_at, id) > (%(after_date)s, %(after_id)s)
-ORDER BY expires_at, id
+  AND (expires_at, account_id, id) > (%(after_date)s, %(after_account)s, %(after_id)s)
+ORDER BY expires_at, account_id, id
 LIMIT %(limit)s
 """
 
@@ -87,7 +96,7 @@ def _sql(template: str) -> str:
 class ExpiryRun:
     lots: int = 0
     batches: int = 0
-    cursor: tuple | None = None  # (expires_at iso, id) to resume from; None when finished
+    cursor: tuple | None = None  # (expires_at iso, account id, lot id) to resume from
     finished: bool = True
 
 
@@ -138,7 +147,9 @@ def expire_due_lots(
     (returning the cursor to resume from) or when nothing is due."""
     tenant = tenancy.current_tenant()
     batch_size = batch_size or BATCH_SIZE
-    after_date, after_id = cursor or (datetime.date.min, 0)
+    if cursor and len(cursor) == 2:  # (date, lot id) of a run queued before accounts were in it
+        cursor = (cursor[0], 0, 0)  # that day again from its start: what expired is skipped
+    after_date, after_account, after_id = cursor or (datetime.date.min, 0, 0)
     if isinstance(after_date, str):
         after_date = datetime.date.fromisoformat(after_date)
     run = ExpiryRun()
@@ -149,6 +160,7 @@ def expire_due_lots(
                 "tenant": tenant.pk,
                 "today": today,
                 "after_date": after_date,
+                "after_account": after_account,
                 "after_id": after_id,
                 "limit": batch_size,
             },
@@ -160,8 +172,8 @@ def expire_due_lots(
             return run
         run.batches += 1
         run.lots += len(rows)
-        after_id, after_date = rows[-1][0], rows[-1][2]
-    run.cursor = (after_date.isoformat(), after_id)
+        after_id, after_account, after_date = rows[-1]
+    run.cursor = (after_date.isoformat(), after_account, after_id)
     run.finished = False
     return run
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Case, F, Q, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -124,6 +124,13 @@ _PLAIN_TYPES = {
 _INSERT_FIELDS: dict = {}
 
 
+def _cast_type(field) -> str:
+    """The type to cast a parameter to for ``field``'s column; character types without their
+    length, so a value too long is refused by the column, not cut by the cast."""
+    db_type = field.cast_db_type(connection)
+    return db_type.split("(")[0] if db_type.startswith("varchar") else db_type
+
+
 def _insert_fields(model) -> list:
     fields = _INSERT_FIELDS.get(model)
     if fields is None:
@@ -132,6 +139,7 @@ def _insert_fields(model) -> list:
                 field,
                 connection.ops.quote_name(field.column),
                 field.get_internal_type() in _PLAIN_TYPES,
+                _cast_type(field),
             )
             for field in model._meta.concrete_fields
             if not field.primary_key
@@ -142,10 +150,12 @@ def _insert_fields(model) -> list:
 
 def _columns_and_values(obj, exprs: dict) -> tuple[list[str], list[str], list]:
     """The INSERT columns of ``obj`` (all concrete fields but the primary key), the SQL of each
-    value (``%s``, or the expression given in ``exprs`` by column: SQL text, or a pair of SQL
-    text and its parameters) and the parameters, prepared as the ORM would for a save."""
+    value (``%s`` cast to the column's type, or the expression given in ``exprs`` by column: SQL
+    text, or a pair of SQL text and its parameters) and the parameters, prepared as the ORM
+    would for a save. The casts let the values stand in a ``SELECT`` (see post_purchase)."""
     columns, values, params = [], [], []
-    for field, column, plain in _insert_fields(type(obj)):
+    wrapper = connections[DEFAULT_DB_ALIAS]  # once: `connection` is a proxy
+    for field, column, plain, db_type in _insert_fields(type(obj)):
         columns.append(column)
         if field.column in exprs:
             expr = exprs[field.column]
@@ -153,9 +163,9 @@ def _columns_and_values(obj, exprs: dict) -> tuple[list[str], list[str], list]:
             values.append(sql)
             params.extend(expr_params)
         else:
-            values.append("%s")
+            values.append(f"%s::{db_type}")
             value = field.pre_save(obj, True)
-            params.append(value if plain else field.get_db_prep_save(value, connection))
+            params.append(value if plain else field.get_db_prep_save(value, wrapper))
     return columns, values, params
 
 
@@ -172,11 +182,14 @@ def post_purchase(
     earn: LedgerEntry | None,
     lot: Lot | None,
     source_suffix: str = "",
-) -> None:
+) -> bool:
     """Insert a purchase, its lines, its earn entry and lot (settling debt first, as
     ``credit`` does) and save the account, in **one** statement (data-modifying CTEs), so a
     posting is one round trip after the account lock. The lot's source is
-    ``purchase #<id>`` + ``source_suffix``. Sets the primary keys on the objects passed."""
+    ``purchase #<id>`` + ``source_suffix``. Sets the primary keys on the objects passed and
+    returns True; returns False and writes nothing when the purchase's idempotency key is taken
+    (``ON CONFLICT DO NOTHING``: every other part inserts only from the purchase row), so the
+    caller needs no savepoint to survive a repeated key."""
     tables = {
         "purchase": purchase._meta.db_table,
         "line": lines[0]._meta.db_table if lines else "",
@@ -187,24 +200,25 @@ def post_purchase(
     }
     parts, params = [], []
 
-    def cte(name: str, table: str, rows: list, exprs: dict[str, str]) -> None:
-        values_sql = []
+    def cte(name: str, table: str, rows: list, exprs: dict[str, str], source: str) -> None:
+        selects = []
         for obj in rows:
             columns, values, row_params = _columns_and_values(obj, exprs)
-            values_sql.append(f"({', '.join(values)})")
+            selects.append(f"SELECT {', '.join(values)} {source}")
             params.extend(row_params)
+        conflict = " ON CONFLICT (tenant_id, idempotency_key) DO NOTHING" if name == "p" else ""
         parts.append(
             f"{name} AS (INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES {', '.join(values_sql)} RETURNING id)"
+            f"{' UNION ALL '.join(selects)}{conflict} RETURNING id)"
         )
 
-    cte("p", tables["purchase"], [purchase], {})
+    cte("p", tables["purchase"], [purchase], {}, "")
     if lines:
-        cte("l", tables["line"], lines, {"purchase_id": "(SELECT id FROM p)"})
+        cte("l", tables["line"], lines, {"purchase_id": "p.id"}, "FROM p")
     settled = 0
     if earn is not None:
         earn.purchase = None
-        cte("e", tables["entry"], [earn], {"purchase_id": "(SELECT id FROM p)"})
+        cte("e", tables["entry"], [earn], {"purchase_id": "p.id"}, "FROM p")
         settled = min(account.debt, earn.points)
         lot.points = earn.points
         lot.remaining = earn.points - settled
@@ -216,6 +230,7 @@ def post_purchase(
                 "entry_id": "(SELECT id FROM e)",
                 "source": ("left('purchase #' || (SELECT id FROM p) || %s, 300)", [source_suffix]),
             },
+            "FROM e",
         )
         if settled:
             parts.append(
@@ -228,7 +243,7 @@ def post_purchase(
     account.updated_at = timezone.now()
     parts.append(
         f"a AS (UPDATE {tables['account']} SET balance = %s, debt = %s, updated_at = %s "
-        "WHERE id = %s)"
+        "WHERE id = %s AND EXISTS (SELECT FROM p))"
     )
     params.extend([account.balance, account.debt, account.updated_at, account.pk])
     select = [
@@ -241,6 +256,8 @@ def post_purchase(
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         purchase_id, line_ids, entry_id, lot_id = cursor.fetchone()
+    if purchase_id is None:
+        return False
     _mark_saved(purchase, purchase_id)
     for line, line_id in zip(lines, line_ids, strict=True):
         line.purchase = purchase
@@ -251,6 +268,7 @@ def post_purchase(
         lot.entry = earn
         lot.source = f"purchase #{purchase_id}{source_suffix}"[:300]
         _mark_saved(lot, lot_id)
+    return True
 
 
 def save_account(account: PointsAccount) -> None:

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Store, TenantOwnedModel
+from core.models import Store, TenantOwnedModel, unindexed_tenant
 from membership.models import Member
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -139,6 +139,7 @@ class Campaign(TenantOwnedModel):
 
 
 class PointsAccount(TenantOwnedModel):
+    tenant = unindexed_tenant()  # every index of the table leads with the tenant
     # Foreign keys of the ledger tables carry no index of their own where a tenant-led index
     # (or the unique constraint) starts with the same column after the tenant: every extra
     # index is written on every posting and every expired lot.
@@ -213,6 +214,8 @@ class Purchase(TenantOwnedModel):
     """A bill at a store. ``amount_paid`` is what the member actually paid in money (after the
     member discount and the part paid with points); ``refunded_amount`` is the money given back."""
 
+    tenant = unindexed_tenant()  # every index of the table leads with the tenant
+
     member = models.ForeignKey(
         Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
     )
@@ -243,6 +246,7 @@ class Purchase(TenantOwnedModel):
         blank=True,
         related_name="+",
         verbose_name=_("recorded by"),
+        db_index=False,  # points_purchase_actor: only rows that have one
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -266,6 +270,9 @@ class Purchase(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "member", "occurred_at"], name="points_purchase_member"),
             models.Index(fields=["tenant", "occurred_at"], name="points_purchase_occurred"),
+            models.Index(
+                fields=["actor"], name="points_purchase_actor", condition=Q(actor__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -277,6 +284,7 @@ class Purchase(TenantOwnedModel):
 
 
 class PurchaseLine(TenantOwnedModel):
+    tenant = unindexed_tenant()  # every index of the table leads with the tenant
     purchase = models.ForeignKey(
         Purchase, on_delete=models.CASCADE, related_name="lines", verbose_name=_("purchase")
     )
@@ -491,6 +499,8 @@ class LedgerEntry(TenantOwnedModel):
     """One posting. ``points`` is the signed change of the account's net position
     (balance - debt). Never updated or deleted."""
 
+    tenant = unindexed_tenant()  # every index of the table leads with the tenant
+
     account = models.ForeignKey(
         PointsAccount, on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -521,7 +531,11 @@ class LedgerEntry(TenantOwnedModel):
     idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     fingerprint = models.CharField(max_length=64, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_index=False,  # points_entry_actor: only rows that have one (not expiry, not the API)
     )
     effective_on = models.DateField(_("date"), default=timezone.localdate)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -540,7 +554,14 @@ class LedgerEntry(TenantOwnedModel):
             models.Index(
                 fields=["tenant", "member", "kind", "effective_on"], name="points_entry_kind"
             ),
-            models.Index(fields=["tenant", "purchase"], name="points_entry_purchase"),
+            models.Index(
+                fields=["tenant", "purchase"],
+                name="points_entry_purchase",
+                condition=Q(purchase__isnull=False),
+            ),
+            models.Index(
+                fields=["actor"], name="points_entry_actor", condition=Q(actor__isnull=False)
+            ),
             models.Index(
                 fields=["tenant", "refund"],
                 name="points_entry_refund",
@@ -560,6 +581,8 @@ class LedgerEntry(TenantOwnedModel):
 class Lot(TenantOwnedModel):
     """Points earned by one entry, spent oldest-expiring first. ``expires_at`` is the first
     date (tenant local) on which the points are no longer valid; empty: they never expire."""
+
+    tenant = unindexed_tenant()  # every index of the table leads with the tenant
 
     # lots are read by account only while they hold points (points_lot_spend_order)
     account = models.ForeignKey(
@@ -594,8 +617,9 @@ class Lot(TenantOwnedModel):
                 name="points_lot_spend_order",
                 condition=Q(remaining__gt=0),
             ),
+            # the expiry job's order: a day's due lots account by account (points/expiry.py)
             models.Index(
-                fields=["tenant", "expires_at", "id"],
+                fields=["tenant", "expires_at", "account", "id"],
                 name="points_lot_due",
                 condition=Q(remaining__gt=0),
             ),
@@ -607,6 +631,8 @@ class Lot(TenantOwnedModel):
 
 class Allocation(TenantOwnedModel):
     """Points an entry took from a lot (positive) or gave back to it (negative)."""
+
+    tenant = unindexed_tenant()  # every index of the table leads with the tenant
 
     entry = models.ForeignKey(
         LedgerEntry, on_delete=models.PROTECT, related_name="+", db_index=False

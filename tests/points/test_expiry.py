@@ -21,14 +21,18 @@ def _due_lots(n, who=None, *, due=DAY):
     return who
 
 
-def test_due_lots_expire_with_an_entry_per_lot_and_the_balance_follows(in_a):
+def test_due_lots_expire_with_an_entry_per_member_naming_each_lot(in_a):
     m = _due_lots(3)
+    other = _due_lots(1)
     award(m, 7, expires_at=DAY + datetime.timedelta(days=1))
     run = expiry.expire_due_lots(DAY)
-    assert run.lots == 3 and run.finished
-    assert balance(m) == 7
-    expired = LedgerEntry.objects.filter(kind=EntryKind.EXPIRE)
-    assert sorted(e.points for e in expired) == [-12, -11, -10]
+    assert run.lots == 4 and run.finished
+    assert (balance(m), balance(other)) == (7, 0)
+    [entry] = LedgerEntry.objects.filter(kind=EntryKind.EXPIRE, member=m)
+    assert entry.points == -33
+    cleared = selectors.expiry_explanations([entry.pk])[entry.pk]
+    assert sorted(lot["points"] for lot in cleared) == [10, 11, 12]
+    assert LedgerEntry.objects.get(kind=EntryKind.EXPIRE, member=other).points == -10
     assert_reconciled()
 
 
@@ -53,6 +57,25 @@ def test_the_expiry_stops_after_its_batches_and_resumes_from_the_cursor(in_a):
     assert_reconciled()
 
 
+def test_a_batch_takes_a_members_due_lots_together(in_a):
+    first, second = member(), member()
+    for who in (first, second, first, second):  # lot ids interleave the two members
+        award(who, 10, expires_at=DAY, earned_on=DAY - datetime.timedelta(days=400))
+    run = expiry.expire_due_lots(DAY, batch_size=2)
+    assert (run.lots, run.batches) == (4, 2)
+    expired = LedgerEntry.objects.filter(kind=EntryKind.EXPIRE)
+    assert sorted((e.member_id, e.points) for e in expired) == sorted(
+        [(first.pk, -20), (second.pk, -20)]
+    )
+    assert_reconciled()
+
+
+def test_a_cursor_from_before_accounts_were_in_it_starts_its_day_again(in_a):
+    m = _due_lots(3)
+    run = expiry.expire_due_lots(DAY, cursor=(DAY.isoformat(), 10**9))
+    assert run.lots == 3 and balance(m) == 0
+
+
 def test_the_task_sends_itself_on_until_everything_due_has_expired(world, monkeypatch):
     import points.tasks
     from core import tenancy
@@ -64,7 +87,9 @@ def test_the_task_sends_itself_on_until_everything_due_has_expired(world, monkey
     expire_points.apply(kwargs={"tenant_id": world.a.pk})
     with tenancy.tenant_context(world.a):
         assert balance(m) == 0
-        assert LedgerEntry.objects.filter(kind=EntryKind.EXPIRE).count() == 5
+        # batches of 2 lots: one entry per batch for this member (2 + 2 + 1 lots)
+        expired = LedgerEntry.objects.filter(kind=EntryKind.EXPIRE).order_by("id")
+        assert [e.points for e in expired] == [-21, -25, -14]
         assert_reconciled()
 
 
@@ -91,7 +116,8 @@ def test_a_lapsed_membership_loses_all_its_points_when_the_tenant_says_so(in_a):
     assert expiry.clear_lapsed(DAY) == 2
     assert (balance(lapsed), balance(active)) == (0, 40)
     assert expiry.clear_lapsed(DAY) == 0
-    assert LedgerEntry.objects.filter(reason="lapse").count() == 2
+    [cleared] = LedgerEntry.objects.filter(reason="lapse")
+    assert cleared.points == -150
     assert_reconciled()
 
 
