@@ -421,6 +421,44 @@ def _api_client(args):
     return len(ordered) / elapsed, ordered[int(len(ordered) * 0.95)], statistics.median(ordered)
 
 
+def _wrk(args, raw_key, members, store, run_id):
+    """One run of wrk (C, epoll: the load generator costs little CPU of the two cores) with
+    ``bench/api_purchases.lua``: ``args.clients`` connections for ``args.seconds`` seconds."""
+    if members != list(range(members[0], members[0] + len(members))):
+        raise SystemExit("wrk load needs the bench members' ids to be consecutive")
+    finished = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(args.clients),
+            "-d",
+            f"{args.seconds}s",
+            "-s",
+            str(ROOT / "bench" / "api_purchases.lua"),
+            f"http://127.0.0.1:{args.port}",
+        ],
+        env={
+            **os.environ,
+            "BENCH_API_PATH": f"/api/v1/{TENANT}/purchases/",
+            "BENCH_API_KEY": raw_key,
+            "BENCH_STORE": str(store),
+            "BENCH_MEMBERS": f"{members[0]}:{len(members)}",
+            "BENCH_RUN": run_id,
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(row for row in finished.stdout.splitlines() if row.startswith("WRK "))
+    figures = dict(part.split("=") for part in line.split()[1:])
+    if int(figures["errors"]):
+        raise RuntimeError(f"wrk: {figures['errors']} failed requests\n{finished.stdout}")
+    rate = int(figures["requests"]) / float(figures["seconds"])
+    return rate, float(figures["p95_ms"]), float(figures["p50_ms"])
+
+
 def cmd_api(args):
     _setup()
     _ensure_accounts()
@@ -468,13 +506,16 @@ def cmd_api(args):
         ctx = multiprocessing.get_context("spawn")
         for _run in range(args.runs):
             run_id = uuid.uuid4().hex[:8]
-            with ctx.Pool(1) as pool:  # the load comes from a second process
-                results.append(
-                    pool.apply(
-                        _api_client,
-                        ((args.port, raw_key, members, store, args.n, args.clients, run_id),),
+            if args.load == "wrk":
+                results.append(_wrk(args, raw_key, members, store, run_id))
+            else:
+                with ctx.Pool(1) as pool:  # the load comes from a second process
+                    results.append(
+                        pool.apply(
+                            _api_client,
+                            ((args.port, raw_key, members, store, args.n, args.clients, run_id),),
+                        )
                     )
-                )
             raw.append(_parallel(_raw_worker, args.workers, args.n // 2))
             rate, p95, p50 = results[-1]
             print(
@@ -482,7 +523,8 @@ def cmd_api(args):
                 f"raw SQL {raw[-1]:.0f}/s"
             )
         print(
-            f"API purchases, {args.clients} clients, {args.workers} gunicorn {args.worker_class} "
+            f"API purchases, load from {args.load}, "
+            f"{args.clients} clients, {args.workers} gunicorn {args.worker_class} "
             f"workers x {args.threads} threads, "
             f"{args.n} requests per run, median of {args.runs}: "
             f"{statistics.median(r[0] for r in results):.0f} req/s, "
@@ -513,15 +555,19 @@ def cmd_expiry_load(args):
     started = time.perf_counter()
     with _db() as conn:
         conn.execute("SET maintenance_work_mem = '512MB'")
-        for table in ("allocation", "lot", "ledgerentry", "pointsaccount"):
-            conn.execute(f"DELETE FROM points_{table} WHERE tenant_id = %s", [t])
-        conn.execute("DELETE FROM membership_member WHERE tenant_id = %s", [t])
+        with conn.transaction():
+            # a previous load of this bench tenant, whose rows reference only each other: the
+            # foreign-key triggers are skipped (no index serves the checks of deleting entries)
+            conn.execute("SET LOCAL session_replication_role = replica")
+            for table in ("allocation", "lot", "ledgerentry", "pointsaccount"):
+                conn.execute(f"DELETE FROM points_{table} WHERE tenant_id = %s", [t])
+            conn.execute("DELETE FROM membership_member WHERE tenant_id = %s", [t])
         conn.execute(
             "INSERT INTO membership_member (tenant_id, name, gender, phone, id_type, "
             "id_number_encrypted, id_number_digest, id_number_last4, email, employer, address, "
-            "notes, joined_on, status, card_number, created_at) "
+            "notes, joined_on, status, card_number, language, created_at) "
             "SELECT %s, 'm' || g, '', '', '', '', '', '', '', '', '', '', '2024-01-01', 'active', "
-            "'e' || g, now() FROM generate_series(1, %s) g",
+            "'e' || g, '', now() FROM generate_series(1, %s) g",
             [t, accounts],
         )
         conn.execute(
@@ -558,15 +604,35 @@ def cmd_expiry_load(args):
             for name, _definition in index_defs:
                 conn.execute(f'DROP INDEX "{name}"')
             conn.execute("SET LOCAL session_replication_role = replica")
+            if args.layout == "scattered":
+                # every (lots/due)-th lot is due: each heap page holds due lots (worst case)
+                expires = (
+                    "CASE WHEN g %% %(step)s = 0 THEN %(day)s::date - (g %% 3) "
+                    "ELSE %(day)s::date + 1 + (g %% 700) END"
+                )
+                earned = "%(day)s::date - 400"
+            else:
+                # in earning order, as lots are written: the first `due` lots were earned a
+                # year before DUE_DAY and are due, the later ones expire over the next 700 days
+                expires = (
+                    "CASE WHEN g < %(due)s THEN %(day)s::date - (g %% 3) "
+                    "ELSE %(day)s::date + 1 + ((g - %(due)s)::bigint * 700 / %(lots)s)::int END"
+                )
+                earned = f"({expires}) - 365"
             conn.execute(
                 "INSERT INTO points_lot (tenant_id, account_id, entry_id, points, remaining, "
                 "earned_at, expires_at, source) "
-                "SELECT %(t)s, b.account_id, b.entry_id, 10, 10, %(day)s::date - 400, "
-                "CASE WHEN g %% %(step)s = 0 THEN %(day)s::date - (g %% 3) "
-                "ELSE %(day)s::date + 1 + (g %% 700) END, 'bench' "
+                f"SELECT %(t)s, b.account_id, b.entry_id, 10, 10, {earned}, {expires}, 'bench' "
                 "FROM generate_series(0, %(lots)s - 1) g "
-                "JOIN bench_accounts b ON b.n = g %% %(acc)s",
-                {"t": t, "day": DUE_DAY, "step": step, "lots": args.lots, "acc": accounts},
+                "JOIN bench_accounts b ON b.n = g %% %(acc)s ORDER BY g",
+                {
+                    "t": t,
+                    "day": DUE_DAY,
+                    "step": step,
+                    "due": args.due,
+                    "lots": args.lots,
+                    "acc": accounts,
+                },
             )
             conn.execute("SET LOCAL session_replication_role = origin")
             for _name, definition in index_defs:
@@ -630,24 +696,26 @@ WITH due AS (
     SELECT l.id, l.account_id, l.remaining, a.member_id FROM points_lot l
     JOIN points_pointsaccount a ON a.id = l.account_id
     WHERE l.tenant_id = %(t)s AND l.remaining > 0 AND l.expires_at <= %(day)s
+), per_account AS (
+    SELECT account_id, member_id, min(id) AS first_lot, sum(remaining) AS total
+    FROM due GROUP BY account_id, member_id
 ), entries AS (
     INSERT INTO points_ledgerentry (tenant_id, account_id, member_id, kind, reason, points, note,
                                     idempotency_key, fingerprint, effective_on, created_at)
-    SELECT %(t)s, account_id, member_id, 'expire', 'expiry', -remaining, '', 'expire:' || id, '',
-           %(day)s, now() FROM due
-    RETURNING id, account_id, points, idempotency_key
+    SELECT %(t)s, account_id, member_id, 'expire', 'expiry', -total, '', 'expire:' || first_lot,
+           '', %(day)s, now() FROM per_account
+    RETURNING id, account_id, points
 ), done AS (
-    SELECT e.id AS entry_id, e.account_id, e.points, d.id AS lot_id
-    FROM entries e JOIN due d ON e.idempotency_key = 'expire:' || d.id
+    SELECT e.id AS entry_id, d.id AS lot_id, d.remaining
+    FROM entries e JOIN due d ON d.account_id = e.account_id
 ), allocations AS (
     INSERT INTO points_allocation (tenant_id, entry_id, lot_id, points)
-    SELECT %(t)s, entry_id, lot_id, -points FROM done
+    SELECT %(t)s, entry_id, lot_id, remaining FROM done
 ), lots AS (
     UPDATE points_lot l SET remaining = 0 FROM done WHERE l.id = done.lot_id
 )
-UPDATE points_pointsaccount a SET balance = a.balance + s.delta
-FROM (SELECT account_id, sum(points) AS delta FROM done GROUP BY account_id) s
-WHERE a.id = s.account_id
+UPDATE points_pointsaccount a SET balance = a.balance + e.points
+FROM entries e WHERE a.id = e.account_id
 """
 
 
@@ -703,10 +771,25 @@ def main():
     p.add_argument("--port", type=int, default=8771)
     p.add_argument("--worker-class", default="sync", help="gunicorn worker class: sync, gthread")
     p.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
+    p.add_argument(
+        "--load",
+        choices=["python", "wrk"],
+        default="python",
+        help="load generator: python (16 threads of http.client, --n requests) or wrk "
+        "(apt-get install wrk; --seconds per run)",
+    )
+    p.add_argument("--seconds", type=int, default=15, help="length of a wrk run")
     p = sub.add_parser("expiry-load")
     p.add_argument("--lots", type=int, default=10_000_000)
     p.add_argument("--due", type=int, default=1_000_000)
     p.add_argument("--accounts", type=int, default=200_000)
+    p.add_argument(
+        "--layout",
+        choices=["earned", "scattered"],
+        default="earned",
+        help="earned: lots in the order they were earned (due lots together, as in production); "
+        "scattered: every (lots/due)-th lot due, so every heap page holds due lots",
+    )
     p = sub.add_parser("expiry")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--batch", type=int, default=20000)
