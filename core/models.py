@@ -68,16 +68,18 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         return queryset.filter(tenant=scope)
 
 
-def unindexed_tenant():
+def unindexed_tenant(**options):
     """The ``tenant`` field of a busy table whose every index leads with the tenant: the
     single-column index Django adds to a foreign key would be written by every insert (and every
-    update that moves a row) and serve no query that those indexes do not."""
+    update that moves a row) and serve no query that those indexes do not. ``options`` go to the
+    ``ForeignKey`` (tiers' bulk tables also drop the constraint: ``db_constraint=False``)."""
     return models.ForeignKey(
         Tenant,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("tenant"),
         db_index=False,
+        **options,
     )
 
 

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TenantOwnedModel
+from core.models import TenantOwnedModel, unindexed_tenant
 from membership.models import Member
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -310,14 +310,7 @@ class MemberTier(TenantOwnedModel):
     # explanation, nulled by the ORM (``SET_NULL``) when deleted, and read with
     # ``select_related`` (an outer join: a rule deleted while a settlement was writing reads as
     # no rule rather than failing).
-    tenant = models.ForeignKey(
-        "core.Tenant",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("tenant"),
-        db_index=False,
-        db_constraint=False,
-    )
+    tenant = unindexed_tenant(db_constraint=False)
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
     tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+", db_index=False)
     since = models.DateField(_("since"))
@@ -355,14 +348,7 @@ class TierChange(TenantOwnedModel):
     protects and nulls), and no code deletes members, tiers, rules or tenants in raw SQL. No
     index per reference either (not even the tenant's): the tenant-led index serves lookups."""
 
-    tenant = models.ForeignKey(
-        "core.Tenant",
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("tenant"),
-        db_index=False,
-        db_constraint=False,
-    )
+    tenant = unindexed_tenant(db_constraint=False)
     member = models.ForeignKey(
         Member, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )
