@@ -617,23 +617,34 @@ def do_request_adjustment(
     if not points:
         raise PointsError(_("An adjustment of 0 points changes nothing."))
     _check_not_own(member, actor)
-    existing = AdjustmentRequest.objects.filter(idempotency_key=key).first()
-    if existing is not None:
+    reason = reason[:300]
+
+    def first_use(existing: AdjustmentRequest) -> AdjustmentRequest:
         if (existing.member_id, existing.points, existing.reason) != (member.pk, points, reason):
             raise IdempotencyConflict(
                 _("This idempotency key was already used for a different posting.")
             )
         return existing
-    with transaction.atomic():
-        request = AdjustmentRequest.objects.create(
-            member=member,
-            points=points,
-            reason=reason[:300],
-            requested_by=_actor(actor),
-            idempotency_key=key,
-        )
-        if abs(points) <= rules_snapshot().settings.adjustment_approval_threshold:
-            _post_adjustment(request, actor)
+
+    existing = AdjustmentRequest.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return first_use(existing)
+    try:
+        with transaction.atomic():
+            request = AdjustmentRequest.objects.create(
+                member=member,
+                points=points,
+                reason=reason,
+                requested_by=_actor(actor),
+                idempotency_key=key,
+            )
+            if abs(points) <= rules_snapshot().settings.adjustment_approval_threshold:
+                _post_adjustment(request, actor)
+    except IntegrityError:  # a concurrent first use of the key won: its request is the answer
+        existing = AdjustmentRequest.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise
+        return first_use(existing)
     return request
 
 

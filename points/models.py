@@ -246,7 +246,6 @@ class Purchase(TenantOwnedModel):
         blank=True,
         related_name="+",
         verbose_name=_("recorded by"),
-        db_index=False,  # points_purchase_actor: only rows that have one
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -270,9 +269,6 @@ class Purchase(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "member", "occurred_at"], name="points_purchase_member"),
             models.Index(fields=["tenant", "occurred_at"], name="points_purchase_occurred"),
-            models.Index(
-                fields=["actor"], name="points_purchase_actor", condition=Q(actor__isnull=False)
-            ),
         ]
 
     def __str__(self) -> str:
@@ -531,11 +527,7 @@ class LedgerEntry(TenantOwnedModel):
     idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     fingerprint = models.CharField(max_length=64, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        db_index=False,  # points_entry_actor: only rows that have one (not expiry, not the API)
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     effective_on = models.DateField(_("date"), default=timezone.localdate)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -558,9 +550,6 @@ class LedgerEntry(TenantOwnedModel):
                 fields=["tenant", "purchase"],
                 name="points_entry_purchase",
                 condition=Q(purchase__isnull=False),
-            ),
-            models.Index(
-                fields=["actor"], name="points_entry_actor", condition=Q(actor__isnull=False)
             ),
             models.Index(
                 fields=["tenant", "refund"],

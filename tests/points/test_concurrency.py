@@ -121,6 +121,30 @@ def test_concurrent_purchases_with_one_key_in_the_service_layer_post_once(world)
 
 
 @pytest.mark.django_db(transaction=True)
+def test_concurrent_adjustments_with_one_key_post_once(world):
+    from tests.factories import UserFactory
+
+    with tenancy.tenant_context(world.a):
+        m = member()
+    clerk = UserFactory()
+    reason = "goodwill " + "x" * 400  # longer than the stored 300 characters
+
+    def adjust(index):
+        with tenancy.tenant_context(world.a):
+            return actions.do_request_adjustment(
+                m, points=5, reason=reason, idempotency_key="adjust-once", actor=clerk
+            ).pk
+
+    results, errors = run_together(10, adjust)
+    assert errors == []
+    assert len(set(results)) == 1
+    with tenancy.tenant_context(world.a):
+        assert PointsAccount.objects.get(member=m).balance == 5
+        assert LedgerEntry.objects.filter(member=m).count() == 1
+        assert not mismatches()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_two_referral_bonuses_that_lock_each_others_accounts_do_not_deadlock(world, monkeypatch):
     """A referred B and B referred A; both pay for the first time at the same instant. Each
     posting needs both accounts (its own and the referrer's bonus). The threads are held
