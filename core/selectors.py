@@ -43,14 +43,31 @@ def _role_key(user_id: int) -> str:
     return f"staff-role:{user_id}"
 
 
-def forget_staff_roles(tenant_id: int, user_ids) -> None:
-    keys = [_role_key(user_id) for user_id in user_ids]
+def forget_tenant_keys(tenant_id: int, keys) -> None:
+    """Drop cache ``keys`` of the tenant ``tenant_id`` (whichever tenant, or all of them, is
+    active: a change made in the platform admin too), now and again after the commit."""
+    keys = list(keys)
 
     def drop():
         with tenancy.tenant_context(Tenant(pk=tenant_id)):
             cache.delete_many(keys)
 
     _drop_now_and_after_commit(drop)
+
+
+def forgetter(*keys: str):
+    """A ``post_save`` / ``post_delete`` receiver dropping ``keys`` of the saved row's tenant
+    (called without a row: of the active tenant)."""
+
+    def forget(instance=None, **kwargs) -> None:
+        tenant_id = instance.tenant_id if instance is not None else tenancy.current_tenant().pk
+        forget_tenant_keys(tenant_id, keys)
+
+    return forget
+
+
+def forget_staff_roles(tenant_id: int, user_ids) -> None:
+    forget_tenant_keys(tenant_id, [_role_key(user_id) for user_id in user_ids])
 
 
 def tenants_for_user(user) -> QuerySet[Tenant]:

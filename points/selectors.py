@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Q, QuerySet, Sum
 
+from core.selectors import forgetter
 from membership.models import Member
 
 from .models import (
@@ -67,8 +68,7 @@ def rules_snapshot() -> RulesSnapshot:
     return snapshot
 
 
-def forget_rules(**kwargs) -> None:
-    cache.delete(RULES_CACHE_KEY)
+forget_rules = forgetter(RULES_CACHE_KEY)
 
 
 def account_for(member: Member) -> PointsAccount | None:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from core import tenancy
 from core.db import prepared_cursor
+from core.selectors import forgetter
 from core.tasks import enqueue_on_commit
 from points.benefits import Benefits
 
@@ -41,8 +42,7 @@ def _ladder() -> dict:
     return ladder
 
 
-def forget_ladder(**kwargs) -> None:
-    cache.delete_many([LADDER_CACHE_KEY, TIMING_CACHE_KEY])
+forget_ladder = forgetter(LADDER_CACHE_KEY, TIMING_CACHE_KEY)
 
 
 def points_benefits(member, on_date) -> Benefits:

@@ -53,3 +53,29 @@ def test_a_purchase_below_the_threshold_changes_nothing(amber, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         record_purchase(m, Decimal("4999"))
     assert selectors.tier_of(m).code == "member"
+
+
+def test_a_change_made_in_the_platform_admin_reaches_the_counter_at_once(in_a):
+    """The cached ladder and earning rules belong to the saved row's tenant: a change made with
+    every tenant in scope (the platform admin) must drop them too."""
+    from core import tenancy
+    from points.models import PointsSettings
+    from points.selectors import rules_snapshot
+    from tiers.hooks import points_benefits
+    from tiers.models import TierBenefit
+
+    tiers = ladder(("member", []))
+    discount = benefit(tiers["member"], "discount", "0.90")
+    customer = member()
+    configure(currency_per_point=Decimal("1"))
+    assert points_benefits(customer, D(2026, 6, 1)).discount_rate == Decimal("0.10")  # 90 %
+    assert rules_snapshot().settings.currency_per_point == Decimal("1")
+    with tenancy.dangerously_all_tenants():
+        TierBenefit.dangerously_unscoped.filter(pk=discount.pk).update(value=Decimal("0.50"))
+        changed = TierBenefit.dangerously_unscoped.get(pk=discount.pk)
+        changed.save()
+        settings_row = PointsSettings.dangerously_unscoped.get(tenant=customer.tenant)
+        settings_row.currency_per_point = Decimal("10")
+        settings_row.save()
+    assert points_benefits(customer, D(2026, 6, 1)).discount_rate == Decimal("0.50")  # 50 %
+    assert rules_snapshot().settings.currency_per_point == Decimal("10")
