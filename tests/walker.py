@@ -8,8 +8,10 @@ contains one of B's private strings, or any change to B's rows.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
+import zipfile
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -141,6 +143,20 @@ class Leak:
         return f"{self.method.upper()} {self.path} → {self.status}: {self.why}"
 
 
+def _body(response) -> str:
+    """Everything the response sends, as text: a streamed body is consumed (an export's
+    generator runs only then), a zip archive is opened and every file in it read."""
+    raw = (
+        b"".join(response.streaming_content)
+        if getattr(response, "streaming", False)
+        else getattr(response, "content", b"")
+    )
+    if raw[:4] == b"PK\x03\x04":
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            raw = b"\n".join(archive.read(name) for name in archive.namelist())
+    return raw.decode("utf-8", "replace")
+
+
 def _unreached(route: Route, mount: str) -> Leak:
     """A route none of the victim's identifiers fits (a parameter of a kind the walk does not
     fill): it would be skipped silently, so the walk fails instead."""
@@ -192,7 +208,7 @@ def walk(
                 url = f"/{mount}/{mount_tenant.slug}{path}"
                 response = getattr(client, method)(url, **(headers or {}))
                 requests += 1
-                body = getattr(response, "content", b"").decode("utf-8", "replace")
+                body = _body(response)
                 found = next((s for s in secrets if s in body), None)
                 if found:
                     leaks.append(Leak(method, url, response.status_code, f"shows {found!r}"))
@@ -333,7 +349,7 @@ def walk_member(client, *, victim, own, urlconf=MOUNTS["m"], after_each=None):
             url = f"/m/{own.tenant.slug}{path}"
             response = getattr(client, method)(url)
             requests += 1
-            body = getattr(response, "content", b"").decode("utf-8", "replace")
+            body = _body(response)
             found = next((s for s in secrets if s in body), None)
             if found:
                 leaks.append(Leak(method, url, response.status_code, f"shows {found!r}"))

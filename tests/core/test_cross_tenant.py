@@ -269,3 +269,21 @@ def test_the_member_walk_catches_a_portal_view_written_without_scoping(
         after_each=keep_signed_in(client, a1),
     )
     assert any("/leaky/members/" in leak.path and "shows" in leak.why for leak in leaks)
+
+
+def test_the_walker_reads_streamed_bodies_and_zip_archives():
+    """An export streams (its generator runs only when read) and may be a zip: the walks must
+    see what is inside, or a leak there would pass unnoticed."""
+    import io
+    import zipfile
+
+    from django.http import HttpResponse, StreamingHttpResponse
+
+    from tests.walker import _body
+
+    assert "secret-1" in _body(StreamingHttpResponse(iter([b"a ", b"secret-1"])))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("member.json", '{"name": "secret-2"}')
+    assert "secret-2" in _body(HttpResponse(archive.getvalue(), content_type="application/zip"))
+    assert _body(HttpResponse("plain secret-3")) == "plain secret-3"
