@@ -50,9 +50,6 @@ class _PreparedCursor:
     def fetchone(self):
         return self._raw.fetchone()
 
-    def fetchall(self):
-        return self._raw.fetchall()
-
 
 def prepared_cursor():
     """``with prepared_cursor() as cursor:`` — see the module's docstring. The cursor is shared
@@ -61,6 +58,9 @@ def prepared_cursor():
     wrapper = connections[DEFAULT_DB_ALIAS]
     if wrapper.queries_logged:
         return wrapper.cursor()
+    # As Django's own cursors do: a kept-open connection the server dropped (a restart) is
+    # replaced at the first statement of a request rather than failing it.
+    wrapper.close_if_health_check_failed()
     wrapper.ensure_connection()
     raw_connection = wrapper.connection
     cursor = getattr(wrapper, "_prepared_cursor", None)

@@ -8,7 +8,7 @@ The same key with a different request (principal, path or body) is refused.
 
 import hashlib
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
@@ -46,7 +46,7 @@ class Replay(Exception):
 class IdempotentPostMixin:
     """Mixed into every tenant API view (see ``core.api.views``)."""
 
-    _idempotency_record: IdempotencyRecord | None = None
+    _idempotency_record_id: int | None = None  # the record this request claimed
 
     def dispatch(self, request, *args, **kwargs):
         self._idempotency_key = request.headers.get(HEADER) if request.method == "POST" else None
@@ -54,14 +54,14 @@ class IdempotentPostMixin:
             return super().dispatch(request, *args, **kwargs)
         with transaction.atomic():
             response = super().dispatch(request, *args, **kwargs)
-            record = self._idempotency_record
-            if record is not None:
+            record_id = self._idempotency_record_id
+            if record_id is not None:
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
                 else:
                     with prepared_cursor() as cursor:
                         cursor.execute(
-                            _SAVE_RESPONSE, [response.status_code, _as_json(response), record.pk]
+                            _SAVE_RESPONSE, [response.status_code, _as_json(response), record_id]
                         )
         return response
 
@@ -75,20 +75,13 @@ class IdempotentPostMixin:
         fingerprint = hashlib.sha256(
             f"{request.user}\n{request.method}\n{request.path}\n".encode() + request._request.body
         ).hexdigest()
-        record = IdempotencyRecord(
-            tenant=tenancy.current_tenant(), key=key, fingerprint=fingerprint
-        )
-        record.created_at = timezone.now()
         # One statement, no savepoint: ON CONFLICT waits for a concurrent first use of the key
         # to commit (then returns nothing) or roll back (then inserts).
         with prepared_cursor() as cursor:
-            cursor.execute(_CLAIM, [record.tenant_id, key, fingerprint, record.created_at])
+            cursor.execute(_CLAIM, [tenancy.current_tenant().pk, key, fingerprint, timezone.now()])
             row = cursor.fetchone()
         if row is not None:
-            record.pk = row[0]
-            record._state.adding = False
-            record._state.db = connection.alias
-            self._idempotency_record = record
+            self._idempotency_record_id = row[0]
             return
         existing = IdempotencyRecord.objects.get(key=key)
         if existing.fingerprint != fingerprint:
