@@ -11,7 +11,7 @@ from dataclasses import asdict
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -204,9 +204,9 @@ def do_record_purchase(
     # Refused before the transaction: inside the API's transaction the posting below runs
     # without a savepoint, where any error would doom the whole request.
     quote = quote_for(member, parsed, points_used=points_used, on_date=on_date)
+    bonus = quote.amount_paid > 0 and _referral_bonus_due(member)
 
     def post():
-        bonus = quote.amount_paid > 0 and _referral_bonus_due(member)
         if bonus:
             # the referrer's account is locked too: both in id order, before either is used
             ledger.lock_accounts([member.pk, member.referrer_id])
@@ -294,8 +294,9 @@ def do_record_purchase(
                     source=f"purchase #{purchase.pk}{source_suffix}",
                 )
             ledger.save_account(account)
-        # purchase.lines.all() serves the lines just written (the API returns them)
-        written = QuerySet(model=PurchaseLine)  # a holder of the rows: never evaluated
+        # purchase.lines.all() serves the lines just written (the API returns them); any other
+        # use of it (filter, order_by) queries this purchase's lines in this tenant as usual
+        written = purchase.lines.all()
         written._result_cache, written._prefetch_done = lines, True
         purchase._prefetched_objects_cache = {"lines": written}
         if bonus:
@@ -303,7 +304,12 @@ def do_record_purchase(
         purchase_recorded.send(sender=Purchase, member=member, purchase=purchase)
         return purchase
 
-    return _idempotent(Purchase, key, print_, post, look_first=False, savepoint=bool(points_used))
+    # Without a savepoint only on the one-statement path, where nothing after validation can
+    # refuse: paying with points (the lots are read and may not suffice) and the referral bonus
+    # (another posting) keep theirs, so a refusal there leaves the caller's transaction usable.
+    return _idempotent(
+        Purchase, key, print_, post, look_first=False, savepoint=bool(points_used) or bonus
+    )
 
 
 def _referral_bonus_due(member: Member) -> bool:

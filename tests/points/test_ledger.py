@@ -21,6 +21,20 @@ def test_a_purchase_earns_one_point_per_yuan_by_default(in_a):
     assert_reconciled()
 
 
+def test_a_new_purchases_lines_are_its_own_whatever_is_asked_of_them(world):
+    from core import tenancy
+
+    with tenancy.tenant_context(world.b):
+        buy(member(), D("7"), D("8"))
+    with tenancy.tenant_context(world.a):
+        buy(member(), D("5"))
+        purchase = buy(member(), D("100"), D("50"))
+        assert [line.list_amount for line in purchase.lines.all()] == [D("100"), D("50")]
+        ordered = purchase.lines.order_by("-pk")
+        assert [line.list_amount for line in ordered] == [D("50"), D("100")]
+        assert purchase.lines.filter(list_amount__lt=D("60")).count() == 1
+
+
 def test_the_same_key_posts_once_and_returns_the_first_purchase(in_a):
     m = member()
     store_purchase = buy(m, D("50"), key="k1")
