@@ -116,11 +116,20 @@ class ContactForm(forms.Form):
 
     email = forms.EmailField(label=_("E-mail"), required=False, max_length=254)
     address = forms.CharField(label=_("Address"), required=False, max_length=300)
+    password = forms.CharField(
+        label=_("Current password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_(
+            "Needed to change the e-mail address: codes to reset your password may go there."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         required = set(membership_selectors.membership_settings().required_fields or [])
-        for name in self.fields:
+        for name in ("email", "address"):
             if name in required:
                 self.fields[name].required = True
 

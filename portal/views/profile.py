@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.hashers import check_password
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -14,7 +15,7 @@ from core.access import public_in_tenant
 from membership.actions import do_update_member
 from notifications.actions import do_set_consent
 
-from .. import selectors, session
+from .. import lockout, selectors, session
 from ..access import member_view
 from ..language import apply_member_language, forget_language_choice
 from ..page_forms import ConsentForm, ContactForm, LanguageForm
@@ -45,6 +46,14 @@ def profile(request):
 @require_POST
 def update_contact(request):
     form = ContactForm(request.POST)
+    if form.is_valid() and form.cleaned_data["email"] != request.member.email:
+        # A reset code may go to the e-mail address: changing it takes the password, or a
+        # session left open on a phone would be a way to take the account over.
+        decision = lockout.take_password_check(request.member)
+        if not decision.allowed:
+            form.add_error(None, lockout.try_again(decision.retry_after))
+        elif not check_password(form.cleaned_data["password"], request.member_credential.password):
+            form.add_error("password", _("The current password is not right."))
     if not form.is_valid():
         return _profile_page(request, contact_form=form, status=400)
     member = do_update_member(

@@ -12,7 +12,7 @@ from tests.factories import StoreFactory
 from tests.points.helpers import award, buy
 from tests.tiers.helpers import benefit, ladder
 
-from .conftest import page, sign_in
+from .conftest import PASSWORD, page, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +145,7 @@ def test_profile_shows_the_members_own_details_masked(world, portal, member, oth
 def test_a_member_changes_their_email_and_address_and_the_history_records_it(world, portal, member):
     response = portal.post(
         "/m/tenant-a/profile/contact/",
-        {"email": "new@example.com", "address": "上海市徐汇区 1 号"},
+        {"email": "new@example.com", "address": "上海市徐汇区 1 号", "password": PASSWORD},
     )
     assert response.status_code == 302
     with tenancy.tenant_context(world.a):
@@ -154,6 +154,23 @@ def test_a_member_changes_their_email_and_address_and_the_history_records_it(wor
         change = member.changes.get(field="email")
         assert change.actor == f"member #{member.pk}"
         assert change.user_id is None and change.new_value == "new@example.com"
+
+
+def test_changing_the_email_takes_the_password_the_address_does_not(world, portal, member):
+    before = member.email
+    for password in ("", "not-the-password"):
+        response = portal.post(
+            "/m/tenant-a/profile/contact/",
+            {"email": "thief@example.com", "address": "", "password": password},
+        )
+        assert response.status_code == 400
+    kept = portal.post(
+        "/m/tenant-a/profile/contact/", {"email": before, "address": "上海市徐汇区 2 号"}
+    )
+    assert kept.status_code == 302
+    with tenancy.tenant_context(world.a):
+        member.refresh_from_db()
+    assert (member.email, member.address) == (before, "上海市徐汇区 2 号")
 
 
 def test_a_bad_email_is_refused_and_keeps_what_was_typed(world, portal, member):
