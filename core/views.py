@@ -1,4 +1,5 @@
 import math
+import unicodedata
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -65,7 +66,9 @@ SIGN_IN_ADDRESS_FAILURES = 20  # failed sign-ins from one address within the win
 def _sign_in_keys(request, username: str) -> tuple[str, str]:
     """The counters of a username (a keyed digest of it, lower-cased, whether or not a user
     has it, so the answer never tells) and of the client's address."""
-    name = (username or "").strip().lower()
+    # as the sign-in form reads it (NFKC: a name in full-width letters signs in as the plain
+    # one), so no spelling of a name gets a counter of its own
+    name = unicodedata.normalize("NFKC", (username or "").strip()).lower()
     digest = salted_hmac("core.staff-sign-in", name, algorithm="sha256").hexdigest()[:32]
     return (
         f"staff:signin:account:{digest}",
