@@ -141,10 +141,35 @@ def _built(data):
         return "invalid", error.detail
 
 
+_valid_purchase = st.fixed_dictionaries(
+    {
+        "member": st.integers(1, 10**12),
+        "store": st.integers(1, 99),
+        "lines": st.lists(
+            st.fixed_dictionaries(
+                {"list_amount": st.decimals(0, 10**9, places=2).map(str)},
+                optional={"category": st.text(max_size=50), "quantity": st.integers(1, 9)},
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+    },
+    optional={"points_used": st.integers(0, 500), "occurred_at": st.just("2026-11-21T10:00Z")},
+)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=_purchase)
-def test_validated_gives_what_drf_gives_for_any_input(data):
+def test_validated_refuses_and_accepts_what_drf_does_for_any_input(data):
     assert _built(data) == _drf(data)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_valid_purchase)
+def test_validated_returns_what_drf_returns_for_valid_purchases(data):
+    built = _built(data)
+    assert built[0] == "valid"  # the comparison covers accepted input, not only refusals
+    assert built == _drf(data)
 
 
 def test_a_failed_validation_leaves_nothing_behind_for_the_next():
