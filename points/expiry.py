@@ -1,8 +1,9 @@
 """The daily expiry of points, in set-based SQL and bounded batches.
 
-A batch: pick the next ``batch_size`` due lots after a cursor ``(expires_at, id)`` (an index
-range scan of the partial index ``points_lot_due``), lock their accounts in id order (postings
-lock the account before its lots, so the same order here cannot deadlock with them), then one
+A batch: pick the next ``batch_size`` due lots after a cursor ``(expires_at, account, id)``
+(an index range scan of the partial index ``points_lot_due``), lock their accounts in id
+order (postings lock the account before its lots, so the same order here cannot deadlock with
+them), then one
 statement inserts an ``expire`` entry per account (idempotency key ``expire:<first lot id>``,
 ``ON CONFLICT DO NOTHING``) with an allocation per lot it cleared (what the member's history
 shows: which lots, earned when, from what), zeroes the lots and subtracts the sums from the
