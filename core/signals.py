@@ -23,10 +23,25 @@ def _tenant_changed(sender, instance, **kwargs):
     forget_tenant(*{instance.slug, getattr(instance, "_slug_before", None) or instance.slug})
 
 
+@receiver(pre_save, sender=StaffRole)
+def _remember_old_holder(sender, instance, **kwargs):
+    instance._holder_before = (
+        StaffRole.dangerously_unscoped.filter(pk=instance.pk)
+        .values_list("tenant_id", "user_id")
+        .first()
+        if instance.pk
+        else None
+    )
+
+
 @receiver(post_save, sender=StaffRole)
 @receiver(post_delete, sender=StaffRole)
 def _role_changed(sender, instance, **kwargs):
     forget_staff_roles(instance.tenant_id, [instance.user_id])
+    before = getattr(instance, "_holder_before", None)
+    if before and before != (instance.tenant_id, instance.user_id):
+        # the role moved to another user: the one who held it must lose it at once too
+        forget_staff_roles(before[0], [before[1]])
 
 
 @receiver(post_save, sender=Store)

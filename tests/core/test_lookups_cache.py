@@ -40,6 +40,28 @@ def test_a_revoked_role_locks_out_on_the_next_request(client, world):
     assert client.get("/t/tenant-a/").status_code == 404
 
 
+def test_a_role_given_to_another_user_locks_out_the_one_who_held_it(client, world):
+    from tests.factories import UserFactory
+
+    manager = world.user(world.a, Role.MANAGER)
+    client.force_login(manager)
+    assert client.get("/t/tenant-a/").status_code == 200
+    with tenancy.tenant_context(world.a):
+        role = StaffRole.objects.get(user=manager)
+        role.user = UserFactory()
+        role.save()
+    assert client.get("/t/tenant-a/").status_code == 404
+
+
+def test_a_repeated_lookup_is_served_from_the_cache(world, django_assert_num_queries):
+    owner = world.user(world.a, Role.OWNER)
+    assert active_tenant_by_slug("tenant-a") == world.a
+    assert staff_role(owner, world.a).role == Role.OWNER
+    with django_assert_num_queries(0):
+        assert active_tenant_by_slug("tenant-a") == world.a
+        assert staff_role(owner, world.a).role == Role.OWNER
+
+
 def test_a_role_changed_in_a_transaction_is_not_cached_stale_after_commit(world):
     owner = world.user(world.a, Role.OWNER)
     with tenancy.tenant_context(world.a):
