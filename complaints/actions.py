@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.exceptions import Conflict
 from core.models import StaffRole
+from core.money import MAX_POINTS
 from core.roles import Role, role_has
 from core.selectors import staff_role
 from membership.models import Member
@@ -41,12 +43,14 @@ from .models import (
 COMPENSATION_KEY = "complaint:{ticket_id}:compensation"
 
 
-class InvalidTransition(ValidationError):
+class InvalidTransition(Conflict):
     """The step is not in the workflow table (or the ticket moved on meanwhile)."""
 
+    default_code = "invalid_transition"
 
-class AlreadyRated(ValidationError):
-    pass
+
+class AlreadyRated(Conflict):
+    default_code = "already_rated"
 
 
 # --- actors -----------------------------------------------------------------------------------
@@ -210,7 +214,7 @@ def _refuse(ticket: Ticket, target: str) -> InvalidTransition:
     return InvalidTransition(
         _("A ticket that is “%(status)s” cannot become “%(target)s”.")
         % {"status": ticket.get_status_display(), "target": Status(target).label},
-        code="invalid_transition",
+        field="status",
     )
 
 
@@ -398,8 +402,10 @@ def do_compensate(
     locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     is_reward = locked.kind == Kind.SUGGESTION
     if kind == CompensationKind.POINTS:
-        if points <= 0:
-            raise ValidationError({"points": _("Give a positive number of points.")})
+        if not 0 < points <= MAX_POINTS:
+            raise ValidationError(
+                {"points": _("Give from 1 to %(max)s points.") % {"max": MAX_POINTS}}
+            )
         if locked.member_id is None:
             raise ValidationError({"kind": _("Points need a member; this ticket has none.")})
         if locked.compensations.filter(kind=CompensationKind.POINTS).exists():
@@ -443,12 +449,14 @@ def do_rate(ticket: Ticket, *, rating: int, comment: str = "", actor) -> Ticket:
         raise ValidationError({"rating": _("Rate from 1 to 5.")})
     current = Ticket.objects.get(pk=ticket.pk)
     if current.status != Status.CLOSED:
-        raise ValidationError({"rating": _("A ticket can be rated once it is closed.")})
+        raise Conflict(
+            _("A ticket can be rated once it is closed."), field="rating", code="not_closed"
+        )
     rated = Ticket.objects.filter(pk=ticket.pk, rated_at__isnull=True).update(
         rating=int(rating), rating_comment=comment.strip(), rated_at=timezone.now()
     )
     if not rated:
-        raise AlreadyRated({"rating": _("This ticket has already been rated.")})
+        raise AlreadyRated(_("This ticket has already been rated."), field="rating")
     current.refresh_from_db()
     _event(current, TicketEvent.Type.RATED, actor, note=f"{rating}/5 {comment}".strip())
     return current

@@ -4,15 +4,17 @@ may not make (Django's ``PermissionDenied`` from the actions) is the API's 403 t
 ``core.api.errors.exception_handler``."""
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, serializers, status
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.api.parsers import JSONParser
+from core.api.serializers import ModelSerializer, Serializer
 from core.api.views import TenantViewSet
 from core.models import Store
+from core.money import MAX_POINTS
 from membership.models import Member
 
 from . import actions
@@ -27,31 +29,19 @@ from .models import (
 )
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "invalid_transition"
-    default_detail = "This step is not allowed from the ticket's status."
-
-
-def _drf_error(error: DjangoValidationError) -> serializers.ValidationError:
-    if hasattr(error, "error_dict"):
-        return serializers.ValidationError(error.message_dict)
-    return serializers.ValidationError({"non_field_errors": error.messages})
-
-
-class TicketEventSerializer(serializers.ModelSerializer):
+class TicketEventSerializer(ModelSerializer):
     class Meta:
         model = TicketEvent
         fields = ["type", "actor_label", "from_status", "to_status", "note", "created_at"]
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(ModelSerializer):
     class Meta:
         model = Attachment
         fields = ["id", "content_type", "size", "original_name", "uploaded_at"]
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(ModelSerializer):
     member = serializers.PrimaryKeyRelatedField(
         queryset=Member.objects, required=False, allow_null=True
     )
@@ -109,27 +99,29 @@ class TicketSerializer(serializers.ModelSerializer):
         return ticket.is_overdue()
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(Serializer):
     status = serializers.ChoiceField(choices=Status.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class RatingSerializer(serializers.Serializer):
+class RatingSerializer(Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class CompensationSerializer(serializers.Serializer):
+class CompensationSerializer(Serializer):
     kind = serializers.ChoiceField(choices=CompensationKind.choices)
-    points = serializers.IntegerField(min_value=0, required=False, default=0)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    points = serializers.IntegerField(min_value=0, max_value=MAX_POINTS, required=False, default=0)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
 
 
-class AssignSerializer(serializers.Serializer):
+class AssignSerializer(Serializer):
     assignee = serializers.IntegerField(allow_null=True)
 
 
-class UploadSerializer(serializers.Serializer):
+class UploadSerializer(Serializer):
     file = serializers.FileField()
 
 
@@ -160,10 +152,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         data = dict(serializer.validated_data)
         data.setdefault("contact_name", "")
         data.setdefault("contact_phone", "")
-        try:
-            ticket = actions.do_file_ticket(data=data, actor=request.user, via=RecordedVia.API)
-        except DjangoValidationError as error:
-            raise _drf_error(error) from None
+        ticket = actions.do_file_ticket(data=data, actor=request.user, via=RecordedVia.API)
         return Response(self.get_serializer(ticket).data, status=status.HTTP_201_CREATED)
 
     def _respond(self, ticket):
@@ -176,17 +165,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         ticket = self.get_object()
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            ticket = actions.do_transition(
-                ticket,
-                serializer.validated_data["status"],
-                actor=request.user,
-                note=serializer.validated_data["note"],
-            )
-        except actions.InvalidTransition as error:
-            raise Conflict(" ".join(error.messages)) from None
-        except DjangoValidationError as error:
-            raise _drf_error(error) from None
+        ticket = actions.do_transition(
+            ticket,
+            serializer.validated_data["status"],
+            actor=request.user,
+            note=serializer.validated_data["note"],
+        )
         return self._respond(ticket)
 
     @extend_schema(request=RatingSerializer, responses=TicketSerializer)
@@ -195,12 +179,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         ticket = self.get_object()
         serializer = RatingSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            ticket = actions.do_rate(ticket, actor=request.user, **serializer.validated_data)
-        except actions.AlreadyRated as error:
-            raise Conflict(" ".join(error.messages)) from None
-        except DjangoValidationError as error:
-            raise _drf_error(error) from None
+        ticket = actions.do_rate(ticket, actor=request.user, **serializer.validated_data)
         return self._respond(ticket)
 
     @extend_schema(request=CompensationSerializer, responses=TicketSerializer)
@@ -209,10 +188,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         ticket = self.get_object()
         serializer = CompensationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            actions.do_compensate(ticket, actor=request.user, **serializer.validated_data)
-        except DjangoValidationError as error:
-            raise _drf_error(error) from None
+        actions.do_compensate(ticket, actor=request.user, **serializer.validated_data)
         return self._respond(ticket)
 
     @extend_schema(request=AssignSerializer, responses=TicketSerializer)
@@ -227,10 +203,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
             assignee = get_user_model().objects.filter(pk=user_id).first()
             if assignee is None:
                 raise serializers.ValidationError({"assignee": ["Unknown staff member."]})
-        try:
-            actions.do_assign(ticket, assignee, actor=request.user)
-        except DjangoValidationError as error:
-            raise _drf_error(error) from None
+        actions.do_assign(ticket, assignee, actor=request.user)
         return self._respond(ticket)
 
     @extend_schema(request={"multipart/form-data": UploadSerializer}, responses=TicketSerializer)
@@ -239,14 +212,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantView
         ticket = self.get_object()
         serializer = UploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            actions.do_add_attachment(ticket, serializer.validated_data["file"], actor=request.user)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError({"file": error.messages}) from None
+        actions.do_add_attachment(ticket, serializer.validated_data["file"], actor=request.user)
         return self._respond(ticket)
 
 
-class ReturnVisitSerializer(serializers.ModelSerializer):
+class ReturnVisitSerializer(ModelSerializer):
     member = serializers.PrimaryKeyRelatedField(queryset=Member.objects)
     ticket = serializers.PrimaryKeyRelatedField(
         queryset=Ticket.objects, required=False, allow_null=True
@@ -278,10 +248,7 @@ class ReturnVisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            visit = actions.do_record_return_visit(
-                data=dict(serializer.validated_data), actor=request.user
-            )
-        except DjangoValidationError as error:
-            raise _drf_error(error) from None
+        visit = actions.do_record_return_visit(
+            data=dict(serializer.validated_data), actor=request.user
+        )
         return Response(self.get_serializer(visit).data, status=status.HTTP_201_CREATED)

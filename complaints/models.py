@@ -7,6 +7,7 @@ with the clock; nothing is scheduled ahead on the broker.
 """
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.models import Store, TenantOwnedModel
+from core.validators import validate_recorded_time
 from membership.models import Member
 
 
@@ -104,7 +106,18 @@ class Ticket(TenantOwnedModel):
         verbose_name=_("member"),
     )
     contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    contact_phone = models.CharField(
+        _("contact phone"),
+        max_length=40,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9][0-9 ()-]{4,38}$",
+                _("Enter a phone number: digits, spaces, brackets or dashes, an optional +."),
+                code="invalid_phone",
+            )
+        ],
+    )
     store = models.ForeignKey(
         Store,
         on_delete=models.PROTECT,
@@ -124,7 +137,7 @@ class Ticket(TenantOwnedModel):
     recorded_via = models.CharField(
         _("recorded via"), max_length=10, choices=RecordedVia.choices, default=RecordedVia.STAFF
     )
-    description = models.TextField(_("description"))
+    description = models.TextField(_("description"), max_length=5000)
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
@@ -139,7 +152,7 @@ class Ticket(TenantOwnedModel):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.NEW
     )
-    resolution = models.TextField(_("proposed resolution"), blank=True)
+    resolution = models.TextField(_("proposed resolution"), max_length=5000, blank=True)
     deadline_days = models.PositiveSmallIntegerField(
         _("deadline (working days)"),
         null=True,
@@ -156,7 +169,7 @@ class Ticket(TenantOwnedModel):
     replied_at = models.DateTimeField(_("first replied"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     rating = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
-    rating_comment = models.TextField(_("satisfaction comment"), blank=True)
+    rating_comment = models.TextField(_("satisfaction comment"), max_length=2000, blank=True)
     rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
 
     class Meta:
@@ -231,7 +244,7 @@ class TicketEvent(TenantOwnedModel):
     actor_label = models.CharField(_("by"), max_length=150, blank=True)
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:
@@ -353,7 +366,9 @@ class ReturnVisit(TenantOwnedModel):
         verbose_name=_("store"),
     )
     channel = models.CharField(_("channel"), max_length=10, choices=VisitChannel.choices)
-    visited_at = models.DateTimeField(_("when"), default=timezone.now)
+    visited_at = models.DateTimeField(
+        _("when"), default=timezone.now, validators=[validate_recorded_time]
+    )
     visited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -362,8 +377,8 @@ class ReturnVisit(TenantOwnedModel):
         related_name="+",
         verbose_name=_("by"),
     )
-    notes = models.TextField(_("notes"), blank=True)
-    opinion = models.TextField(_("member's opinion and suggestions"), blank=True)
+    notes = models.TextField(_("notes"), max_length=5000, blank=True)
+    opinion = models.TextField(_("member's opinion and suggestions"), max_length=5000, blank=True)
 
     class Meta:
         verbose_name = _("return visit")

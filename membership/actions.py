@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from core import tenancy
 from core.dates import add_months
+from core.exceptions import Conflict, Forbidden
 from notifications.actions import do_enqueue_message
 
 from . import pii, selectors
@@ -56,8 +57,8 @@ PROFILE_FIELDS = (
 PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read out over the phone
 
 
-class InvalidTransition(ValidationError):
-    pass
+class InvalidTransition(Conflict):
+    default_code = "invalid_transition"
 
 
 def _actor(actor) -> tuple[object | None, str]:
@@ -168,7 +169,7 @@ def do_reissue_card(member: Member, *, actor, reason: str = "") -> Card:
     """Block whatever card is still active (history kept) and issue a new number."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.status == MemberStatus.TERMINATED:
-        raise ValidationError(_("A terminated membership gets no new card."))
+        raise Conflict(_("A terminated membership gets no new card."), code="terminated")
     for card in Card.objects.select_for_update().filter(member=member, status=CardStatus.ACTIVE):
         card.status = CardStatus.BLOCKED
         card.blocked_at = timezone.now()
@@ -236,7 +237,9 @@ def do_update_member(member: Member, *, data: dict, actor) -> Member:
     """Apply changed profile fields and record each change (ID numbers masked)."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.erased_at is not None:
-        raise ValidationError(_("This member's personal data was erased; it cannot be edited."))
+        raise Conflict(
+            _("This member's personal data was erased; it cannot be edited."), code="erased"
+        )
     changed = []
     for field in PROFILE_FIELDS:
         if field not in data:
@@ -269,12 +272,14 @@ def do_change_status(member: Member, new_status: str, *, actor, reason: str = ""
     member = Member.objects.select_for_update().get(pk=member.pk)
     old = member.status
     if new_status not in MemberStatus.values:
-        raise InvalidTransition(_("Unknown status %(status)s.") % {"status": new_status})
+        raise ValidationError(
+            {"status": _("Unknown status %(status)s.") % {"status": new_status}}, code="invalid"
+        )
     if new_status not in STATUS_TRANSITIONS[old]:
         raise InvalidTransition(
             _("A membership that is %(old)s cannot become %(new)s.")
             % {"old": MemberStatus(old).label, "new": MemberStatus(new_status).label},
-            code="invalid_transition",
+            field="status",
         )
     member.status = new_status
     member.save(update_fields=["status"])
@@ -293,11 +298,13 @@ def do_request_termination(
 ) -> TerminationRequest:
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.status == MemberStatus.TERMINATED:
-        raise ValidationError(_("This membership is already terminated."))
+        raise Conflict(_("This membership is already terminated."), code="terminated")
     if TerminationRequest.objects.filter(member=member, status=RequestStatus.PENDING).exists():
-        raise ValidationError(_("A termination request for this member is already waiting."))
+        raise Conflict(
+            _("A termination request for this member is already waiting."), code="pending"
+        )
     if not reason.strip():
-        raise ValidationError(_("Give a reason for the termination."))
+        raise ValidationError({"reason": _("Give a reason for the termination.")}, code="reason")
     user, _label = _actor(actor)
     request = TerminationRequest.objects.create(
         member=member, source=TerminationSource(source), reason=reason.strip(), requested_by=user
@@ -314,7 +321,7 @@ def do_decide_termination(
 ) -> TerminationRequest:
     request = TerminationRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RequestStatus.PENDING:
-        raise ValidationError(_("This request was already decided."))
+        raise Conflict(_("This request was already decided."), code="decided")
     user, _label = _actor(actor)
     if user is not None and user.pk == request.requested_by_id:
         raise ValidationError(
@@ -357,9 +364,9 @@ def do_request_erasure(member: Member, *, password: str) -> ErasureRequest:
     if credential is None or not check_password(password or "", credential.password):
         raise ValidationError({"password": _("The password is not right.")}, code="wrong_password")
     if member.erased_at is not None or member.status == MemberStatus.TERMINATED:
-        raise ValidationError(_("This membership has ended."))
+        raise Conflict(_("This membership has ended."), code="ended")
     if ErasureRequest.objects.filter(member=member, status=ErasureStatus.PENDING).exists():
-        raise ValidationError(_("Your request is already waiting for a decision."))
+        raise Conflict(_("Your request is already waiting for a decision."), code="pending")
     request = ErasureRequest.objects.create(member=member)
     _record(member, member, "erasure", "", _("Requested by the member"))
     return request
@@ -370,7 +377,7 @@ def do_withdraw_erasure(request: ErasureRequest, *, member: Member) -> ErasureRe
     """The member changes their mind before a decision."""
     request = ErasureRequest.objects.select_for_update().get(pk=request.pk, member=member)
     if request.status != ErasureStatus.PENDING:
-        raise ValidationError(_("This request was already decided."))
+        raise Conflict(_("This request was already decided."), code="decided")
     request.status = ErasureStatus.WITHDRAWN
     request.decided_at = timezone.now()
     request.save(update_fields=["status", "decided_at"])
@@ -395,12 +402,12 @@ def do_decide_erasure(
     user, label = _actor(actor)
     role = staff_role(user) if user is not None else None
     if role is None or not role_has(role.role, "members.approve"):
-        raise ValidationError(_("Only an owner or a manager may decide an erasure request."))
+        raise Forbidden(_("Only an owner or a manager may decide an erasure request."))
     request = ErasureRequest.objects.select_for_update().get(pk=request.pk)
     if request.status == ErasureStatus.APPROVED and approve:
         return request
     if request.status != ErasureStatus.PENDING:
-        raise ValidationError(_("This request was already decided."))
+        raise Conflict(_("This request was already decided."), code="decided")
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ValidationError(

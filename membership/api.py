@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core import tenancy
-from core.api.serializers import TenantModelSerializer
+from core.api.serializers import Serializer, TenantModelSerializer
 from core.api.views import TenantViewSet
 from core.models import Store
 
@@ -18,7 +18,9 @@ from .validators import validate_id_number
 
 
 class MemberSerializer(TenantModelSerializer):
-    id_number = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    id_number = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=40
+    )
     id_number_masked = serializers.CharField(read_only=True)
     store = serializers.PrimaryKeyRelatedField(
         queryset=Store.objects, required=False, allow_null=True
@@ -93,7 +95,7 @@ class MemberSerializer(TenantModelSerializer):
         return attrs
 
 
-class StatusSerializer(serializers.Serializer):
+class StatusSerializer(Serializer):
     status = serializers.ChoiceField(choices=MemberStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
@@ -175,13 +177,10 @@ class MemberViewSet(TenantViewSet):
         member = self.get_object()
         serializer = StatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            member = actions.do_change_status(
-                member,
-                serializer.validated_data["status"],
-                actor=request.user,
-                reason=serializer.validated_data.get("reason", ""),
-            )
-        except actions.InvalidTransition as error:
-            raise serializers.ValidationError({"status": error.messages}) from None
+        member = actions.do_change_status(
+            member,
+            serializer.validated_data["status"],
+            actor=request.user,
+            reason=serializer.validated_data.get("reason", ""),
+        )
         return Response(self.get_serializer(member).data)

@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from core.models import Store, TenantOwnedModel
+from core.validators import validate_past_date
 
 from . import pii
 from .db import ByteOrder
@@ -109,12 +110,17 @@ class Member(TenantOwnedModel):
     id_number_digest = models.CharField(max_length=64, blank=True, editable=False)
     id_number_last4 = models.CharField(max_length=4, blank=True, editable=False)
     email = models.EmailField(_("e-mail"), blank=True)
-    birthday = models.DateField(_("birthday"), null=True, blank=True)
-    wedding_anniversary = models.DateField(_("wedding anniversary"), null=True, blank=True)
+    birthday = models.DateField(
+        _("birthday"), null=True, blank=True, validators=[validate_past_date]
+    )
+    wedding_anniversary = models.DateField(
+        _("wedding anniversary"), null=True, blank=True, validators=[validate_past_date]
+    )
     employer = models.CharField(_("employer"), max_length=200, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     notes = models.TextField(
         _("soft profile"),
+        max_length=2000,
         blank=True,
         help_text=_("Preferences, family, favourite way to be contacted…"),
     )
@@ -323,7 +329,7 @@ class TerminationRequest(TenantOwnedModel):
         Member, on_delete=models.CASCADE, related_name="termination_requests", db_index=False
     )
     source = models.CharField(_("source"), max_length=10, choices=TerminationSource.choices)
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), max_length=2000)
     status = models.CharField(
         _("status"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING
     )

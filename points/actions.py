@@ -17,6 +17,7 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.money import MAX_POINTS, MAX_QUANTITY
 from membership import pii
 from membership.models import Member, MemberStatus
 
@@ -173,7 +174,7 @@ def quote_for(member: Member, lines, *, points_used: int = 0, on_date=None):
             points_used=points_used,
         )
     except RuleError as error:
-        raise PointsError(str(error), code="invalid_purchase") from None
+        raise PointsError(error.message, code="invalid_purchase", field=error.field) from None
 
 
 def do_record_purchase(
@@ -340,6 +341,30 @@ def _referral_bonus(member: Member, actor) -> None:
 # --- refunds ----------------------------------------------------------------------------------
 
 
+def _refund_lines(lines: dict | None) -> dict[str, int]:
+    """``{line id: quantity}`` with ids and quantities as whole numbers in range, or a refusal
+    naming ``lines`` (a client can send any JSON object)."""
+    parsed = {}
+    for raw_id, raw_qty in (lines or {}).items():
+        line_id, qty = str(raw_id).strip(), raw_qty
+        if isinstance(qty, str) and qty.strip().isascii() and qty.strip().isdigit():
+            qty = int(qty)  # the refund page's form fields
+        if not (line_id.isascii() and line_id.isdigit() and len(line_id) <= 18):
+            raise PointsError(
+                _("%(line)s is not a line of this purchase.") % {"line": str(raw_id)[:20]},
+                code="unknown_line",
+                field="lines",
+            )
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= MAX_QUANTITY:
+            raise PointsError(
+                _("Refund a quantity from 1 to %(max)s of each line.") % {"max": MAX_QUANTITY},
+                code="invalid_quantity",
+                field="lines",
+            )
+        parsed[str(int(line_id))] = qty
+    return parsed
+
+
 def _line_refund_due(purchase: Purchase, lines: dict) -> tuple[Decimal, list[PurchaseLine]]:
     by_id = {line.pk: line for line in purchase.lines.all()}
     due = Decimal("0.00")
@@ -348,7 +373,11 @@ def _line_refund_due(purchase: Purchase, lines: dict) -> tuple[Decimal, list[Pur
         line = by_id.get(int(raw_id))
         qty = int(raw_qty)
         if line is None or qty < 1 or line.refunded_quantity + qty > line.quantity:
-            raise PointsError(_("A refunded line or quantity is not part of this purchase."))
+            raise PointsError(
+                _("A refunded line or quantity is not part of this purchase."),
+                code="unknown_line",
+                field="lines",
+            )
         before = (line.amount_due * line.refunded_quantity / line.quantity).quantize(
             Decimal("0.01"), rounding="ROUND_DOWN"
         )
@@ -374,7 +403,7 @@ def do_refund(
     due, the part paid with points included), or, with neither, everything not yet refunded.
     Earned points are taken back in proportion and spent points given back to their lots."""
     key = _check_key(idempotency_key)
-    lines = {str(k): int(v) for k, v in (lines or {}).items()}
+    lines = _refund_lines(lines)
     print_ = fingerprint("refund", purchase.pk, lines, str(amount) if amount is not None else None)
 
     def post():
@@ -531,8 +560,10 @@ def do_award_points(
     key = _check_key(idempotency_key)
     if reason not in AWARD_REASONS:
         raise PointsError(_("Unknown reason for an award."), code="invalid_reason")
-    if points <= 0:
-        raise PointsError(_("An award must be a positive number of points."))
+    if not 0 < points <= MAX_POINTS:
+        raise PointsError(
+            _("An award is from 1 to %(max)s points.") % {"max": MAX_POINTS}, field="points"
+        )
     print_ = fingerprint(
         "award",
         member.pk,
@@ -621,7 +652,12 @@ def do_request_adjustment(
     if not reason:
         raise PointsError(_("A manual adjustment needs a reason."), code="reason_required")
     if not points:
-        raise PointsError(_("An adjustment of 0 points changes nothing."))
+        raise PointsError(_("An adjustment of 0 points changes nothing."), field="points")
+    if abs(points) > MAX_POINTS:
+        raise PointsError(
+            _("An adjustment is at most %(max)s points either way.") % {"max": MAX_POINTS},
+            field="points",
+        )
     _check_not_own(member, actor)
     reason = reason[:300]
 

@@ -5,7 +5,6 @@ the action itself is idempotent on the same key (``api:<key>``), so even a reque
 response was lost and whose record was rolled back never posts twice.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
@@ -14,10 +13,19 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.api.idempotency import HEADER
-from core.api.serializers import represented, validated
+from core.api.serializers import ModelSerializer, Serializer, represented, validated
 from core.api.views import TenantViewSet
 from core.db import fetch_by_pk
 from core.models import Store
+from core.money import (
+    DECIMAL_PLACES,
+    MAX_AMOUNT,
+    MAX_DIGITS,
+    MAX_LINES,
+    MAX_POINTS,
+    MAX_QUANTITY,
+)
+from core.validators import validate_recorded_time
 from membership.models import Member
 
 from . import actions, selectors
@@ -31,21 +39,6 @@ def _key(request) -> str:
     return f"api:{key}"[:150]
 
 
-def _refused(error: DjangoValidationError):
-    code = getattr(error, "code", None) or "invalid"
-    status_code = (
-        status.HTTP_422_UNPROCESSABLE_ENTITY
-        if isinstance(error, actions.IdempotencyConflict)
-        else status.HTTP_409_CONFLICT
-        if isinstance(error, actions.InsufficientPoints)
-        else status.HTTP_400_BAD_REQUEST
-    )
-    return Response(
-        {"error": {"code": code, "message": " ".join(error.messages), "details": {}}},
-        status=status_code,
-    )
-
-
 def _row(model, data: dict, name: str):
     """The row a validated ``<name>_id`` names, or the error PrimaryKeyRelatedField gives."""
     pk = data[f"{name}_id"]
@@ -56,37 +49,37 @@ def _row(model, data: dict, name: str):
 
 
 def _money(**kwargs):
-    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+    return serializers.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
 
 
 # Purchases are the hot path of the API: plain serializers with declared fields (a
 # ModelSerializer rebuilds its fields from the model on every instantiation, which was the
 # largest single cost of a purchase request), built once per thread for creating
 # (core.api.serializers.validated / represented). Same fields, names and validation as the model.
-class LineSerializer(serializers.Serializer):
+class LineSerializer(Serializer):
     id = serializers.IntegerField(read_only=True)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     category = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    quantity = serializers.IntegerField(min_value=1, max_value=2147483647, required=False)
-    list_amount = _money(min_value=0)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, required=False)
+    list_amount = _money(min_value=0, max_value=MAX_AMOUNT)
     discount_rate = serializers.DecimalField(max_digits=5, decimal_places=4, read_only=True)
     amount_due = _money(read_only=True)
     earns_points = serializers.BooleanField(read_only=True)
     refunded_quantity = serializers.IntegerField(read_only=True)
 
 
-class PurchaseSerializer(serializers.Serializer):
+class PurchaseSerializer(Serializer):
     id = serializers.IntegerField(read_only=True)
     # ids, loaded by one prepared statement each in create() (a PrimaryKeyRelatedField runs an
     # ORM query per request)
     member = serializers.IntegerField(source="member_id")
     store = serializers.IntegerField(source="store_id")
-    occurred_at = serializers.DateTimeField(required=False)
-    lines = LineSerializer(many=True)
+    occurred_at = serializers.DateTimeField(required=False, validators=[validate_recorded_time])
+    lines = LineSerializer(many=True, max_length=MAX_LINES)
     list_amount = _money(read_only=True)
     discount_amount = _money(read_only=True)
     amount_due = _money(read_only=True)
-    points_used = serializers.IntegerField(min_value=0, default=0)
+    points_used = serializers.IntegerField(min_value=0, max_value=MAX_POINTS, default=0)
     points_value = _money(read_only=True)
     amount_paid = _money(read_only=True)
     points_earned = serializers.IntegerField(read_only=True)
@@ -101,11 +94,11 @@ class PurchaseSerializer(serializers.Serializer):
         return value
 
 
-class RefundSerializer(serializers.ModelSerializer):
-    lines = serializers.DictField(child=serializers.IntegerField(min_value=1), required=False)
-    amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False, write_only=True
+class RefundSerializer(ModelSerializer):
+    lines = serializers.DictField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY), required=False
     )
+    amount = _money(min_value=0, max_value=MAX_AMOUNT, required=False, write_only=True)
 
     class Meta:
         model = Refund
@@ -153,18 +146,15 @@ class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
     def create(self, request):
         data = validated(PurchaseSerializer, request.data)
         member, store = _row(Member, data, "member"), _row(Store, data, "store")
-        try:
-            purchase = actions.do_record_purchase(
-                member=member,
-                store=store,
-                lines=[dict(line) for line in data["lines"]],
-                points_used=data["points_used"],
-                occurred_at=data.get("occurred_at"),
-                idempotency_key=_key(request),
-                actor=request.user,
-            )
-        except DjangoValidationError as error:
-            return _refused(error)
+        purchase = actions.do_record_purchase(
+            member=member,
+            store=store,
+            lines=[dict(line) for line in data["lines"]],
+            points_used=data["points_used"],
+            occurred_at=data.get("occurred_at"),
+            idempotency_key=_key(request),
+            actor=request.user,
+        )
         return Response(represented(PurchaseSerializer, purchase), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RefundSerializer, responses=RefundSerializer)
@@ -174,24 +164,23 @@ class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         serializer = RefundSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            refund = actions.do_refund(
-                purchase,
-                lines=data.get("lines"),
-                amount=data.get("amount"),
-                reason=data.get("reason", ""),
-                idempotency_key=_key(request),
-                actor=request.user,
-            )
-        except DjangoValidationError as error:
-            return _refused(error)
+        refund = actions.do_refund(
+            purchase,
+            lines=data.get("lines"),
+            amount=data.get("amount"),
+            reason=data.get("reason", ""),
+            idempotency_key=_key(request),
+            actor=request.user,
+        )
         return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
 
 
-class RedemptionSerializer(serializers.ModelSerializer):
+class RedemptionSerializer(ModelSerializer):
     member = serializers.PrimaryKeyRelatedField(queryset=Member.objects)
     reward = serializers.PrimaryKeyRelatedField(queryset=Reward.objects)
-    id_number = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    id_number = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=40
+    )
     coupons = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
 
     class Meta:
@@ -223,28 +212,25 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         serializer = RedemptionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            redemption = actions.do_redeem_reward(
-                data["member"],
-                data["reward"],
-                idempotency_key=_key(request),
-                actor=request.user,
-                id_number=data.get("id_number", ""),
-            )
-        except DjangoValidationError as error:
-            return _refused(error)
+        redemption = actions.do_redeem_reward(
+            data["member"],
+            data["reward"],
+            idempotency_key=_key(request),
+            actor=request.user,
+            id_number=data.get("id_number", ""),
+        )
         return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
 
 
-class ExpiredLotSerializer(serializers.Serializer):
+class ExpiredLotSerializer(Serializer):
     lot = serializers.IntegerField()
     points = serializers.IntegerField()
     earned_at = serializers.DateField()
     expires_at = serializers.DateField(allow_null=True)
-    source = serializers.CharField()
+    source = serializers.CharField(read_only=True)
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class EntrySerializer(ModelSerializer):
     reason_label = serializers.CharField(source="get_reason_display", read_only=True)
     expired_lots = serializers.SerializerMethodField()
 
@@ -271,7 +257,7 @@ class EntrySerializer(serializers.ModelSerializer):
         ]
 
 
-class BalanceSerializer(serializers.Serializer):
+class BalanceSerializer(Serializer):
     member = serializers.IntegerField()
     balance = serializers.IntegerField()
     debt = serializers.IntegerField()

@@ -10,7 +10,6 @@ import datetime
 import hashlib
 import json
 
-from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Case, F, Q, Sum, When
 from django.utils import timezone
@@ -18,24 +17,44 @@ from django.utils.translation import gettext_lazy as _
 
 from core import tenancy
 from core.db import prepared_cursor
+from core.exceptions import DomainError
+from core.money import MAX_BALANCE
 
 from .models import Allocation, LedgerEntry, Lot, PointsAccount
 
 
-class PointsError(ValidationError):
-    """A posting refused for a reason the user can act on."""
+class PointsError(DomainError):
+    """A posting refused for a reason the user can act on (400 unless a subclass says)."""
 
 
 class InsufficientPoints(PointsError):
-    pass
+    status = 409
+    default_code = "insufficient_points"
 
 
 class IdempotencyConflict(PointsError):
-    pass
+    status = 422
+    default_code = "idempotency_conflict"
 
 
 class OwnAccount(PointsError):
-    pass
+    status = 403
+    default_code = "own_account"
+
+
+class BalanceLimit(PointsError):
+    status = 409
+    default_code = "balance_limit"
+
+
+def check_room(account: PointsAccount, points: int) -> None:
+    """Refuse a credit that would take the balance past ``MAX_BALANCE`` (the column's limit:
+    the database would refuse it with a server error)."""
+    if account.balance + points > MAX_BALANCE:
+        raise BalanceLimit(
+            _("This would take the balance past %(max)s points.") % {"max": MAX_BALANCE},
+            field="points",
+        )
 
 
 def fingerprint(*parts) -> str:
@@ -190,6 +209,8 @@ def post_purchase(
     returns True; returns False and writes nothing when the purchase's idempotency key is taken
     (``ON CONFLICT DO NOTHING``: every other part inserts only from the purchase row), so the
     caller needs no savepoint to survive a repeated key."""
+    if earn is not None:
+        check_room(account, earn.points)
     tables = {
         "purchase": purchase._meta.db_table,
         "line": lines[0]._meta.db_table if lines else "",
@@ -296,6 +317,7 @@ def credit(
 ) -> Lot | None:
     """Book ``entry.points`` (> 0) as a new lot; outstanding debt is settled from it first."""
     points = entry.points
+    check_room(account, points)
     settled = min(account.debt, points)
     lot = Lot(
         tenant_id=account.tenant_id,
@@ -408,6 +430,7 @@ def restore_plan(
 def apply_restore(account: PointsAccount, entry: LedgerEntry, plan: list[tuple[Lot, int]]) -> None:
     """Give the planned points back to their lots (``entry.points`` must be their sum);
     outstanding debt is settled from them first, like from any credit."""
+    check_room(account, entry.points)
     settle = min(account.debt, entry.points)
     allocations = []
     for lot, give in plan:

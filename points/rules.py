@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from django.utils.translation import gettext_lazy as _
+
 from core.dates import add_months
+from core.money import MAX_AMOUNT, MAX_LINES, MAX_POINTS, MAX_QUANTITY
 
 from .benefits import Benefits
 
@@ -69,7 +72,11 @@ class Quote:
 
 
 class RuleError(ValueError):
-    pass
+    """A refusal of the arithmetic, naming the input ``field`` it is about."""
+
+    def __init__(self, message, field: str = "lines"):
+        super().__init__(message)
+        self.message, self.field = message, field
 
 
 def multiplier_for(
@@ -111,13 +118,20 @@ def quote_purchase(
     points_used: int = 0,
 ) -> Quote:
     if not lines:
-        raise RuleError("A purchase needs at least one line.")
-    if points_used < 0:
-        raise RuleError("Points used cannot be negative.")
+        raise RuleError(_("A purchase needs at least one line."))
+    if len(lines) > MAX_LINES:
+        raise RuleError(_("A purchase has at most %(max)s lines.") % {"max": MAX_LINES})
+    if not 0 <= points_used <= MAX_POINTS:
+        raise RuleError(
+            _("Points used must be from 0 to %(max)s.") % {"max": MAX_POINTS}, "points_used"
+        )
     quoted = []
     for line in lines:
-        if line.list_amount < 0 or line.quantity < 1:
-            raise RuleError("Line amounts must not be negative and quantities at least 1.")
+        if not (0 <= line.list_amount <= MAX_AMOUNT and 1 <= line.quantity <= MAX_QUANTITY):
+            raise RuleError(
+                _("A line's amount is from 0 to %(amount)s, its quantity from 1 to %(qty)s.")
+                % {"amount": MAX_AMOUNT, "qty": MAX_QUANTITY}
+            )
         list_amount = Decimal(line.list_amount).quantize(CENT)
         rate = ZERO if line.category in benefits.excluded_categories else benefits.discount_rate
         discount = (list_amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -135,13 +149,18 @@ def quote_purchase(
     list_total = sum((q.list_amount for q in quoted), ZERO)
     due = sum((q.amount_due for q in quoted), ZERO)
     points_value = (points_used * rules.point_value).quantize(CENT)
+    if due > MAX_AMOUNT:
+        raise RuleError(_("A bill is at most %(max)s.") % {"max": MAX_AMOUNT})
     if points_value > due:
-        raise RuleError("Points pay more than the amount due.")
+        raise RuleError(_("Points pay more than the amount due."), "points_used")
     paid = due - points_value
     earning_due = sum((q.amount_due for q in quoted if q.earns_points), ZERO)
     # The part paid with points earns nothing: it is spread over the lines by amount due.
     earning_cash = Fraction(earning_due) * Fraction(paid) / Fraction(due) if due else Fraction(0)
     multiplier, reasons = multiplier_for(rules, benefits, on_date, birthday, anniversary)
+    points_earned = points_for(earning_cash, multiplier, rules)
+    if points_earned > MAX_POINTS:
+        raise RuleError(_("This bill would earn more than %(max)s points.") % {"max": MAX_POINTS})
     return Quote(
         lines=quoted,
         list_amount=list_total,
@@ -152,7 +171,7 @@ def quote_purchase(
         amount_paid=paid,
         earning_amount=Decimal(earning_cash.numerator) / Decimal(earning_cash.denominator),
         multiplier=multiplier,
-        points_earned=points_for(earning_cash, multiplier, rules),
+        points_earned=points_earned,
         reasons=reasons,
     )
 
@@ -179,7 +198,7 @@ def refund_split(
     the cent and points given back are rounded down, so a full refund returns everything
     exactly and partial refunds never return more than was paid."""
     if refunded_due < 0 or refunded_due > amount_due:
-        raise RuleError("A refund cannot exceed the amount due of the purchase.")
+        raise RuleError(_("A refund cannot exceed the amount due of the purchase."), "amount")
     if amount_due == 0:
         return RefundSplit(ZERO, 0, points_earned)
     share = Fraction(refunded_due) / Fraction(amount_due)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.exceptions import Conflict, Invalid
 from membership.actions import do_change_status, do_update_member
 from membership.models import Member, MemberStatus
 from notifications.actions import QUEUE_LEASE, WRITE_BATCH, OutboxRow, do_write_messages
@@ -150,12 +150,14 @@ def do_grant_tier(
     """Record a manager's grant. It needs an end date or an explicit "until revoked"; it takes
     effect through the tier's "manager's grant" rule, at once when upgrades are immediate."""
     if not reason.strip():
-        raise ValidationError(_("Give a reason for the grant."))
+        raise Invalid(_("Give a reason for the grant."), field="reason")
     if (ends_on is None) != until_revoked:
-        raise ValidationError(_('A grant needs either an end date or "until revoked", not both.'))
+        raise Invalid(
+            _('A grant needs either an end date or "until revoked", not both.'), field="ends_on"
+        )
     starts_on = starts_on or _today()
     if ends_on is not None and ends_on <= starts_on:
-        raise ValidationError(_("The grant must end after it starts."))
+        raise Invalid(_("The grant must end after it starts."), field="ends_on")
     grant = TierGrant.objects.create(
         member=member,
         tier=tier,
@@ -184,7 +186,7 @@ def do_revoke_grant(grant: TierGrant) -> TierGrant:
 def do_buy_plan(member: Member, plan: PaidPlan) -> TierPurchase:
     """Order a paid plan; it qualifies only once paid (``do_activate_plan``)."""
     if not plan.is_active:
-        raise ValidationError(_("This plan is not on sale."))
+        raise Conflict(_("This plan is not on sale."), code="not_on_sale")
     return TierPurchase.objects.create(member=member, plan=plan)
 
 
@@ -193,11 +195,13 @@ def do_activate_plan(purchase: TierPurchase, *, paid: Decimal) -> TierPurchase:
     """Payment received: the plan runs from today for its term."""
     purchase = TierPurchase.objects.select_for_update().select_related("plan").get(pk=purchase.pk)
     if purchase.status != TierPurchaseStatus.PENDING:
-        raise ValidationError(_("This plan purchase is not awaiting payment."))
+        raise Conflict(_("This plan purchase is not awaiting payment."), code="not_pending")
     if paid < purchase.plan.fee:
-        raise ValidationError(
+        raise Invalid(
             _("The plan costs %(fee)s; %(paid)s was paid.")
-            % {"fee": purchase.plan.fee, "paid": paid}
+            % {"fee": purchase.plan.fee, "paid": paid},
+            code="underpaid",
+            field="paid",
         )
     today = _today()
     purchase.status = TierPurchaseStatus.ACTIVE
@@ -225,15 +229,19 @@ def do_renew(member: Member, *, actor, paid: Decimal) -> Member:
     member = Member.objects.select_for_update().get(pk=member.pk)
     tier = tier_of(member)
     if tier is None:
-        raise ValidationError(_("The tier ladder has no entry tier yet; renewal needs one."))
+        raise Conflict(
+            _("The tier ladder has no entry tier yet; renewal needs one."), code="no_tier"
+        )
     price = renewal_price(tier)
     if paid < price:
-        raise ValidationError(
+        raise Invalid(
             _("Renewal at %(tier)s costs %(price)s; %(paid)s was paid.")
-            % {"tier": tier.name, "price": price, "paid": paid}
+            % {"tier": tier.name, "price": price, "paid": paid},
+            code="underpaid",
+            field="paid",
         )
     if member.status == MemberStatus.TERMINATED:
-        raise ValidationError(_("A terminated membership cannot be renewed."))
+        raise Conflict(_("A terminated membership cannot be renewed."), code="terminated")
     today = _today()
     if tier.validity_months is None:
         new_end = None

@@ -1,14 +1,42 @@
 import copy
 import threading
+from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from .. import tenancy
 from ..models import Store
 
 
-class TenantModelSerializer(serializers.ModelSerializer):
+class RefuseUnknownFields:
+    """Input naming a field the serializer does not have is refused with 400, each unknown
+    name in ``details`` (a typo such as ``point_used`` would otherwise be silently ignored and
+    the request done without it). Read-only fields are known: a client may send back what it
+    read. Every API serializer derives from ``Serializer`` or ``ModelSerializer`` below (a
+    meta-test checks it)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name[:100]: [_("Unknown field.")] for name in unknown[:20]},
+                    code="unknown_field",
+                )
+        return super().to_internal_value(data)
+
+
+class Serializer(RefuseUnknownFields, serializers.Serializer):
+    pass
+
+
+class ModelSerializer(RefuseUnknownFields, serializers.ModelSerializer):
+    pass
+
+
+class TenantModelSerializer(ModelSerializer):
     """Checks the model's unique constraints (which all lead with ``tenant``) in the active
     tenant, so a duplicate is a clear 400 on the field, never an IntegrityError."""
 
