@@ -392,7 +392,7 @@ def do_decide_erasure(
 
     from .erasure import erase_member
 
-    user, label = _actor(actor)
+    user, _label = _actor(actor)
     role = staff_role(user) if user is not None else None
     if role is None or not role_has(role.role, "members.approve"):
         raise ValidationError(_("Only an owner or a manager may decide an erasure request."))
@@ -433,8 +433,7 @@ def do_decide_erasure(
     if approve:
         erase_member(
             member,
-            actor_user=user,
-            actor_label=label,
+            actor=actor,
             note=_("Personal data erased on the member's request #%(id)s.") % {"id": request.pk},
         )
     else:
