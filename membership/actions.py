@@ -344,11 +344,23 @@ def do_decide_termination(
 # --- personal data ----------------------------------------------------------------------------
 
 
+def do_log_pii_access(
+    *, actor, what: str, member: Member | None = None, rows: int = 1
+) -> PiiAccessLog:
+    """Record an access to full personal data, before the data is shown or sent: who (a staff
+    user, an API key, ``member #<id>`` for a member, never a name), what (``id_number``,
+    ``export:members.csv``, ``api:members.list``, …), which member (none for many) and how many
+    rows. The one writer of ``PiiAccessLog``: reveals, exports and API reads all come here."""
+    user, label = _actor(actor)
+    return PiiAccessLog.objects.create(
+        member=member, user=user, actor=label[:150], field=what[:50], rows=rows
+    )
+
+
 @transaction.atomic
 def do_reveal_id_number(member: Member, *, actor) -> str:
     """The full ID number; the access is logged first, in the same transaction."""
-    user, label = _actor(actor)
-    PiiAccessLog.objects.create(member=member, user=user, actor=label, field="id_number")
+    do_log_pii_access(actor=actor, what="id_number", member=member)
     return member.reveal_id_number()
 
 
@@ -399,7 +411,7 @@ def do_decide_erasure(
 
     from .erasure import erase_member
 
-    user, label = _actor(actor)
+    user, _label = _actor(actor)
     role = staff_role(user) if user is not None else None
     if role is None or not role_has(role.role, "members.approve"):
         raise Forbidden(_("Only an owner or a manager may decide an erasure request."))
@@ -440,8 +452,7 @@ def do_decide_erasure(
     if approve:
         erase_member(
             member,
-            actor_user=user,
-            actor_label=label,
+            actor=actor,
             note=_("Personal data erased on the member's request #%(id)s.") % {"id": request.pk},
         )
     else:

@@ -64,7 +64,7 @@ class MemberChangeAdmin(ReadOnlyTenantAdmin):
 
 @register(PiiAccessLog)
 class PiiAccessLogAdmin(ReadOnlyTenantAdmin):
-    list_display = ["at", "actor", "member", "field"]
+    list_display = ["at", "actor", "member", "field", "rows"]
     date_hierarchy = "at"
 
 

@@ -111,18 +111,37 @@ class MemberViewSet(TenantViewSet):
     def scope_queryset(self, queryset):
         return queryset.select_related("store")
 
+    def _shown(self, request, what: str, members):
+        """The serialized member (or list of members), the access logged first: the answer
+        holds personal data in clear (name, phone, e-mail, address, birthday…), so every one is
+        a ``PiiAccessLog`` row like an ID reveal (``api:members.<what>``, the key or user, the
+        member or how many)."""
+        many = isinstance(members, list)
+        if not many:
+            actions.do_log_pii_access(
+                actor=request.user, what=f"api:members.{what}", member=members
+            )
+        elif members:
+            actions.do_log_pii_access(
+                actor=request.user,
+                what=f"api:members.{what}",
+                member=members[0] if len(members) == 1 else None,
+                rows=len(members),
+            )
+        return self.get_serializer(members, many=many).data
+
     def list(self, request):
-        page = self.paginate_queryset(self.get_queryset().order_by("pk"))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        page = list(self.paginate_queryset(self.get_queryset().order_by("pk")))
+        return self.get_paginated_response(self._shown(request, "list", page))
 
     def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.get_object()).data)
+        return Response(self._shown(request, "retrieve", self.get_object()))
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         member = actions.do_register_member(data=serializer.validated_data, actor=request.user)
-        return Response(self.get_serializer(member).data, status=status.HTTP_201_CREATED)
+        return Response(self._shown(request, "create", member), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, pk=None):
         member = self.get_object()
@@ -132,7 +151,7 @@ class MemberViewSet(TenantViewSet):
         if "phone" in data and data["phone"] is None:
             data["phone"] = ""
         member = actions.do_update_member(member, data=data, actor=request.user)
-        return Response(self.get_serializer(member).data)
+        return Response(self._shown(request, "update", member))
 
     @extend_schema(
         parameters=[
@@ -166,7 +185,7 @@ class MemberViewSet(TenantViewSet):
             from rest_framework.exceptions import NotFound
 
             raise NotFound()
-        data = self.get_serializer(member).data
+        data = self._shown(request, "lookup", member)
         if card_status is not None:
             data["card_status"] = card_status
         return Response(data)
@@ -183,4 +202,4 @@ class MemberViewSet(TenantViewSet):
             actor=request.user,
             reason=serializer.validated_data.get("reason", ""),
         )
-        return Response(self.get_serializer(member).data)
+        return Response(self._shown(request, "status", member))

@@ -124,11 +124,24 @@ def placeholder_name(member: Member) -> str:
         return _("Erased member #%(id)s") % {"id": member.pk}
 
 
-def erase_member(member: Member, *, actor_user, actor_label: str, note: str) -> Member:
+def erase_member(member: Member, *, actor, note: str) -> Member:
     """Anonymise ``member`` (locked by the caller, inside its transaction). Idempotent: a member
-    already erased is returned unchanged."""
+    already erased is returned unchanged.
+
+    The membership ends through the status workflow (``actions.do_change_status``: the
+    transition table, a status history row with ``note`` as its reason), first, so a status from
+    which termination is not allowed refuses the whole erasure (``InvalidTransition``, rolled
+    back with the caller's transaction). A member already terminated has no transition to make
+    and keeps the history row of their termination."""
+    from .actions import _actor, do_change_status
+
     if member.erased_at is not None:
         return member
+    actor_user, actor_label = _actor(actor)
+    if member.status != MemberStatus.TERMINATED:
+        member.status = do_change_status(
+            member, MemberStatus.TERMINATED, actor=actor, reason=note
+        ).status
     identity = identity_of(member)
     for _key, eraser in erasers():
         eraser(member, identity)
@@ -187,8 +200,6 @@ def erase_member(member: Member, *, actor_user, actor_label: str, note: str) -> 
     member.notes = ""
     member.staff_user = None
     member.card_number = ""
-    if member.status != MemberStatus.TERMINATED:
-        member.status = MemberStatus.TERMINATED
     member.erased_at = now
     member.save()
     MemberChange.objects.create(

@@ -435,14 +435,23 @@ class MemberCredential(TenantOwnedModel):
 
 
 class PiiAccessLog(TenantOwnedModel):
-    """Every time a staff member saw a member's full personal data."""
+    """Every access to members' full personal data: a revealed ID number (by staff, or by the
+    member in their own data download), a bulk export, an API read. Written only through
+    ``actions.do_log_pii_access``.
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", db_index=False)
+    ``field`` says what was accessed (``id_number``, ``export:members.csv``,
+    ``api:members.lookup``, …); ``member`` is empty when the access covered many members, and
+    ``rows`` says how many."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="+", db_index=False, null=True, blank=True
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     actor = models.CharField(_("by"), max_length=150)
-    field = models.CharField(_("field"), max_length=50)
+    field = models.CharField(_("what"), max_length=50)
+    rows = models.PositiveIntegerField(_("rows"), default=1)
     at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:
@@ -452,7 +461,7 @@ class PiiAccessLog(TenantOwnedModel):
         indexes = [models.Index(fields=["tenant", "member", "at"], name="pii_access_log")]
 
     def __str__(self) -> str:
-        return f"{self.actor} · {self.field} · {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.actor} · {self.field} · {self.rows} · {self.at:%Y-%m-%d %H:%M}"
 
 
 class ImportStatus(models.TextChoices):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 
 from core import tenancy
 
@@ -184,6 +184,17 @@ def erasure_requests_of(member: Member) -> QuerySet[ErasureRequest]:
     return ErasureRequest.objects.filter(member=member).order_by("-requested_at", "-pk")
 
 
-def export_chunk(*, after: int = 0, size: int = 2000) -> list[Member]:
-    """The next ``size`` members after primary key ``after`` (keyset pagination for exports)."""
-    return list(Member.objects.filter(pk__gt=after).select_related("store").order_by("pk")[:size])
+def export_extent() -> tuple[int, int]:
+    """(how many members, the highest primary key) at this moment: an export reads up to that
+    key, so the number of rows its access log records is the number the file holds."""
+    extent = Member.objects.aggregate(rows=Count("pk"), last=Max("pk"))
+    return extent["rows"], extent["last"] or 0
+
+
+def export_chunk(*, after: int = 0, upto: int | None = None, size: int = 2000) -> list[Member]:
+    """The next ``size`` members after primary key ``after`` (keyset pagination for exports),
+    none beyond ``upto``."""
+    members = Member.objects.filter(pk__gt=after)
+    if upto is not None:
+        members = members.filter(pk__lte=upto)
+    return list(members.select_related("store").order_by("pk")[:size])

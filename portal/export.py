@@ -44,8 +44,9 @@ class Section:
 
 @dataclass
 class Export:
-    """What one download needs: the tenant, the language and the member (and the full ID
-    number, revealed and logged by the view before the response starts)."""
+    """What one download needs: the tenant, the language, the member and their ID number as
+    the file shows it: masked (``****1234``), or in full when the member chose it on the
+    password step (revealed and logged by the view before the response starts)."""
 
     tenant: object
     language: str

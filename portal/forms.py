@@ -62,6 +62,22 @@ class ErasureRequestForm(forms.Form):
     )
 
 
+class DataDownloadForm(forms.Form):
+    """The step right before "download my data": the password again, and the explicit choice
+    of the full ID number (masked otherwise)."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("The file holds your personal data: we ask for your password again."),
+    )
+    full_id_number = forms.BooleanField(
+        label=_("Include my full ID number (otherwise it shows as ****1234)"),
+        required=False,
+    )
+
+
 class _NewPasswordMixin:
     def clean_new_passwords(self, data):
         new1, new2 = data.get("new_password1"), data.get("new_password2")

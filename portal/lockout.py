@@ -57,15 +57,21 @@ def sign_in_wait(request, identifier: str) -> int:
     )
 
 
-def record_sign_in_failure(request, identifier: str) -> int:
-    """Count a failed sign-in; returns the seconds of a lock it started (0: none)."""
-    account = ratelimit.record_failure(
+def _fail_account(identifier: str) -> int:
+    return ratelimit.record_failure(
         account_key(identifier), limit=ACCOUNT_FAILURES, window=WINDOW, lockout=LOCKOUT
     )
-    address = ratelimit.record_failure(
+
+
+def _fail_address(request) -> int:
+    return ratelimit.record_failure(
         address_key(request), limit=ADDRESS_FAILURES, window=WINDOW, lockout=LOCKOUT
     )
-    return max(account, address)
+
+
+def record_sign_in_failure(request, identifier: str) -> int:
+    """Count a failed sign-in; returns the seconds of a lock it started (0: none)."""
+    return max(_fail_account(identifier), _fail_address(request))
 
 
 def clear_account(identifier: str) -> None:
@@ -77,6 +83,38 @@ def reset_account_key(key: str) -> None:
     """A successful password reset: forget the failures and end the lock of the account the
     code was asked for (the member proved they hold the phone or e-mail on file)."""
     ratelimit.reset(key)
+
+
+def member_identifiers(member) -> list[str]:
+    """The accounts a signed-in member signs in with: their phone and their ID number (two
+    accounts, see ``account_key``). The ID number is decrypted only to derive its key: it is
+    neither shown nor stored, so this is not a reveal."""
+    identifiers = [str(member.phone)] if member.phone else []
+    if member.id_number_encrypted:
+        identifiers.append(member.reveal_id_number())
+    return identifiers
+
+
+def password_wait(request, member) -> int:
+    """Seconds before a signed-in member may confirm with their password again (0: now): the
+    sign-in lock of any of their accounts, or of the address."""
+    waits = [sign_in_wait(request, identifier) for identifier in member_identifiers(member)]
+    return max([ratelimit.is_locked(address_key(request)), *waits])
+
+
+def record_password_failure(request, member) -> int:
+    """A wrong password typed by a signed-in member to confirm a sensitive step (the data
+    download): counted as a failed sign-in of each of their accounts and once for the address,
+    so a session left open cannot be used to guess the password faster than the sign-in page
+    allows. Returns the seconds of a lock it started (0: none)."""
+    waits = [_fail_account(identifier) for identifier in member_identifiers(member)]
+    return max([_fail_address(request), *waits])
+
+
+def clear_member(member) -> None:
+    """The right password: forget the failures of the member's accounts, as a sign-in does."""
+    for identifier in member_identifiers(member):
+        clear_account(identifier)
 
 
 def take_code_request(request, identifier: str) -> ratelimit.Decision:

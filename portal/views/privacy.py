@@ -4,6 +4,7 @@ Every view shows or acts for ``request.member`` only; no member id ever comes fr
 """
 
 from django.contrib import messages
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +18,7 @@ from membership.models import ErasureRequest, ErasureStatus
 
 from .. import export, lockout
 from ..access import member_view
-from ..forms import ErasureRequestForm
+from ..forms import DataDownloadForm, ErasureRequestForm
 
 
 def _file_name(request, extension: str) -> str:
@@ -25,35 +26,74 @@ def _file_name(request, extension: str) -> str:
     return f"{request.tenant.slug}-my-data-{today}.{extension}"
 
 
-def _export(request) -> export.Export:
-    # The file holds the full ID number (it is the member's own data): the access is logged
-    # first, as a staff member's reveal is, with the member as the actor.
-    id_number = ""
-    if request.member.id_number_encrypted:
-        id_number = do_reveal_id_number(request.member, actor=request.member)
-    return export.Export(
-        tenant=request.tenant,
-        language=translation.get_language(),
-        member=request.member,
-        id_number=id_number,
-    )
-
-
-@member_view
-def privacy(request):
+def _privacy_page(request, *, download_form=None, status=200):
     erasures = list(membership_selectors.erasure_requests_of(request.member)[:5])
     pending = next((e for e in erasures if e.status == ErasureStatus.PENDING), None)
     return render(
         request,
         "portal/privacy.html",
-        {"erasures": erasures, "pending": pending, "sections": export.SECTIONS, "tab": "profile"},
+        {
+            "erasures": erasures,
+            "pending": pending,
+            "sections": export.SECTIONS,
+            "download_form": download_form or DataDownloadForm(),
+            "tab": "profile",
+        },
+        status=status,
+    )
+
+
+def _authorised_export(request):
+    """(the export, None) once the member has typed their password again; (None, the page
+    with the refusal) otherwise. A wrong password counts as a failed sign-in of the member's
+    accounts (``lockout.record_password_failure``), and while they are locked nothing is
+    checked. The ID number is masked unless the member chose the full number: that choice is
+    revealed through ``do_reveal_id_number`` and so logged (``PiiAccessLog``, the actor
+    ``member #<id>``) before the response starts."""
+    member = request.member
+    form = DataDownloadForm(request.POST)
+    if not form.is_valid():
+        return None, _privacy_page(request, download_form=form, status=400)
+    wait = lockout.password_wait(request, member)
+    if not wait and not check_password(
+        form.cleaned_data["password"], request.member_credential.password
+    ):
+        wait = lockout.record_password_failure(request, member)
+        if not wait:
+            form.add_error("password", _("The password is not right."))
+            return None, _privacy_page(request, download_form=form, status=400)
+    if wait:
+        form.add_error(None, _("Too many wrong passwords.") + " " + lockout.try_again(wait))
+        return None, _privacy_page(request, download_form=form, status=429)
+    lockout.clear_member(member)
+    id_number = member.id_number_masked
+    if form.cleaned_data["full_id_number"] and member.id_number_encrypted:
+        id_number = do_reveal_id_number(member, actor=member)
+    return (
+        export.Export(
+            tenant=request.tenant,
+            language=translation.get_language(),
+            member=member,
+            id_number=id_number,
+        ),
+        None,
     )
 
 
 @member_view
+def privacy(request):
+    return _privacy_page(request)
+
+
+@member_view
 def download_json(request):
+    if request.method != "POST":  # the form on the privacy page asks for the password
+        return redirect("portal:privacy")
+    data, refused = _authorised_export(request)
+    if refused is not None:
+        return refused
     response = StreamingHttpResponse(
-        export.json_chunks(_export(request)), content_type="application/json; charset=utf-8"
+        export.json_chunks(data), content_type="application/json; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{_file_name(request, "json")}"'
     return response
@@ -61,8 +101,13 @@ def download_json(request):
 
 @member_view
 def download_csv(request):
+    if request.method != "POST":
+        return redirect("portal:privacy")
+    data, refused = _authorised_export(request)
+    if refused is not None:
+        return refused
     return FileResponse(
-        export.csv_zip(_export(request)),
+        export.csv_zip(data),
         as_attachment=True,
         filename=_file_name(request, "zip"),
         content_type="application/zip",

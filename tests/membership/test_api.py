@@ -2,7 +2,7 @@ import pytest
 
 from core import tenancy
 from membership import actions
-from membership.models import Member, MemberChange
+from membership.models import Member, MemberChange, PiiAccessLog
 from notifications.models import Message
 
 from .factories import MemberFactory
@@ -156,3 +156,72 @@ def test_list_pages_through_the_tenants_members_only(client, world):
     response = client.get(BASE, **auth(key))
     assert response.status_code == 200
     assert {m["id"] for m in response.json()["results"]} == mine
+
+
+def test_every_api_answer_with_personal_data_is_logged(client, world):
+    """Names, phones and addresses go out in clear: each answer is logged like an ID reveal
+    (who, what, which member or how many), before it is sent; a refusal shows nothing and logs
+    nothing."""
+    key = world.api_key(world.a)
+    with tenancy.tenant_context(world.a):
+        first, second, _third = (
+            MemberFactory(tenant=world.a, phone=f"+861380000000{i}") for i in range(3)
+        )
+    with tenancy.tenant_context(world.b):
+        theirs = MemberFactory(tenant=world.b)
+
+    def logged():
+        with tenancy.tenant_context(world.a):
+            return [
+                (log.field, log.member_id, log.rows, log.actor, log.user_id)
+                for log in PiiAccessLog.objects.order_by("pk")
+            ]
+
+    actor = f"api-key:{key.key_id}"
+    assert client.get(BASE, {"page_size": 2}, **auth(key)).status_code == 200
+    assert client.get(f"{BASE}{first.pk}/", **auth(key)).status_code == 200
+    assert client.get(BASE + "lookup/", {"phone": "13800000001"}, **auth(key)).status_code == 200
+    patch = client.patch(
+        f"{BASE}{first.pk}/", {"employer": "New Co"}, content_type="application/json", **auth(key)
+    )
+    assert patch.status_code == 200
+    status_url = f"{BASE}{first.pk}/status/"
+    ok = client.post(status_url, {"status": "frozen"}, content_type="application/json", **auth(key))
+    assert ok.status_code == 200
+    created = client.post(
+        BASE,
+        {"name": "新会员", "phone": "13800000009"},
+        content_type="application/json",
+        **auth(key),
+    )
+    assert created.status_code == 201, created.content
+    new_id = created.json()["id"]
+    assert logged() == [
+        ("api:members.list", None, 2, actor, None),
+        ("api:members.retrieve", first.pk, 1, actor, None),
+        ("api:members.lookup", second.pk, 1, actor, None),
+        ("api:members.update", first.pk, 1, actor, None),
+        ("api:members.status", first.pk, 1, actor, None),
+        ("api:members.create", new_id, 1, actor, None),
+    ]
+    # refused or not found: nothing shown, nothing logged
+    bad = client.post(
+        status_url, {"status": "expired"}, content_type="application/json", **auth(key)
+    )
+    assert bad.status_code == 409
+    assert client.get(f"{BASE}{theirs.pk}/", **auth(key)).status_code == 404
+    assert client.get(BASE + "lookup/", {"phone": "13899999999"}, **auth(key)).status_code == 404
+    assert len(logged()) == 6
+    # a staff session is logged with the user
+    staff = world.user(world.a, "customer_service")
+    client.force_login(staff)
+    assert client.get(f"{BASE}{second.pk}/").status_code == 200
+    assert logged()[-1] == (
+        "api:members.retrieve",
+        second.pk,
+        1,
+        staff.get_username(),
+        staff.pk,
+    )
+    with tenancy.tenant_context(world.b):
+        assert not PiiAccessLog.objects.exists()

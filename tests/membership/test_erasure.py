@@ -321,3 +321,89 @@ def test_staff_pages_queue_and_decide(world, person, client):
     detail = client.get(f"/t/tenant-a/members/{person.pk}/").content.decode()
     assert "Zhang Wenjing" not in detail
     assert "13911112222" not in detail
+
+
+# --- the status workflow ----------------------------------------------------------------------
+
+
+def _member_with_password(name, phone):
+    member = MemberFactory(name=name, phone=phone)
+    MemberCredential.objects.create(member=member, password=make_password(PASSWORD))
+    return member
+
+
+def _decide_on_the_page(client, world, request, decision="approve"):
+    client.force_login(_manager(world))
+    return client.post(
+        f"/t/tenant-a/members/erasures/{request.pk}/decide/", {"decision": decision}, follow=True
+    )
+
+
+def _status_rows(member):
+    return list(
+        MemberChange.objects.filter(member=member, field="status")
+        .order_by("pk")
+        .values_list("old_value", "new_value", "note")
+    )
+
+
+def test_an_approval_ends_the_membership_through_the_status_workflow(world, person, client):
+    """Frozen → terminated is a transition of the table: it is made by ``do_change_status``,
+    with its history row. A member terminated while the request waited has no transition left
+    to make: the erasure goes ahead and their termination stays the only status row."""
+    with tenancy.tenant_context(world.a):
+        ended = _member_with_password("Qian Duoduo", "+8613911115555")
+    client.force_login(world.user(world.a, Role.FRONT_DESK))
+    client.post(
+        f"/t/tenant-a/members/{person.pk}/status/", {"status": "frozen", "reason": "abroad"}
+    )
+    with tenancy.tenant_context(world.a):
+        first, second = _request(person), _request(ended)
+    client.post(
+        f"/t/tenant-a/members/{ended.pk}/terminate/",
+        {"source": "member", "reason": "Moving away"},
+    )
+    client.force_login(_manager(world))
+    with tenancy.tenant_context(world.a):
+        termination = TerminationRequest.objects.get(member=ended)
+    client.post(
+        f"/t/tenant-a/members/terminations/{termination.pk}/decide/", {"decision": "approve"}
+    )
+
+    for request in (first, second):
+        page = _decide_on_the_page(client, world, request).content.decode()
+        assert "个人信息已删除" in page, page  # "The personal data was erased …"
+
+    with tenancy.tenant_context(world.a):
+        person.refresh_from_db()
+        ended.refresh_from_db()
+        assert person.status == ended.status == MemberStatus.TERMINATED
+        assert person.erased_at is not None and ended.erased_at is not None
+        assert _status_rows(person) == [
+            ("正常", "冻结", "abroad"),
+            ("冻结", "已终止", f"已按会员申请 #{first.pk} 删除个人信息。"),
+        ]
+        assert _status_rows(ended) == [("正常", "已终止", "Moving away")]
+
+
+def test_an_erasure_the_status_workflow_forbids_is_refused_and_erases_nothing(
+    world, person, client, monkeypatch
+):
+    """The erasure asks the transition table, not around it: were frozen → terminated not
+    allowed, approving is refused with the workflow's message and nothing is erased."""
+    from membership.models import STATUS_TRANSITIONS
+
+    client.force_login(world.user(world.a, Role.FRONT_DESK))
+    client.post(f"/t/tenant-a/members/{person.pk}/status/", {"status": "frozen", "reason": "x"})
+    with tenancy.tenant_context(world.a):
+        request = _request(person)
+    monkeypatch.setitem(STATUS_TRANSITIONS, MemberStatus.FROZEN, frozenset({MemberStatus.ACTIVE}))
+    page = _decide_on_the_page(client, world, request).content.decode()
+    assert "会员状态为“冻结”时不能变更为“已终止”。" in page
+    with tenancy.tenant_context(world.a):
+        person.refresh_from_db()
+        assert person.name == "Zhang Wenjing" and person.erased_at is None
+        assert person.status == MemberStatus.FROZEN
+        assert ErasureRequest.objects.get().status == ErasureStatus.PENDING
+        assert MemberCredential.objects.filter(member=person).exists()
+        assert not Message.objects.filter(dedupe_key=f"erasure:{request.pk}:decision").exists()

@@ -276,6 +276,50 @@ def test_export_streams_csv_and_xlsx_with_masked_ids(client, world):
     assert rows[1][1] == "李雷"
 
 
+def test_every_export_is_logged_with_who_what_and_how_many_rows(client, world):
+    """Logged before the first row leaves; the file holds exactly the rows logged, even when a
+    member is registered while the export streams."""
+    import io
+
+    from openpyxl import load_workbook
+
+    with tenancy.tenant_context(world.a):
+        for name in ("李雷", "韩梅梅", "王芳"):
+            MemberFactory(tenant=world.a, name=name)
+    with tenancy.tenant_context(world.b):
+        MemberFactory(tenant=world.b, name="B 的会员")
+    login(client, world, "front_desk")
+    assert client.get(url(world.a, "membership:export_csv")).status_code == 403
+    manager = world.user(world.a, "manager")
+    login(client, world, "manager")
+
+    response = client.get(url(world.a, "membership:export_csv"))
+    with tenancy.tenant_context(world.a):
+        log = PiiAccessLog.objects.get()
+        assert (log.field, log.rows, log.member, log.user) == (
+            "export:members.csv",
+            3,
+            None,
+            manager,
+        )
+        assert log.actor == manager.get_username()
+        MemberFactory(tenant=world.a, name="迟到的会员")  # registered while the file streams
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert len(lines) == 1 + 3 and "迟到的会员" not in "".join(lines)
+
+    response = client.get(url(world.a, "membership:export_xlsx"))
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert len(list(workbook.active.iter_rows(values_only=True))) == 1 + 4
+    with tenancy.tenant_context(world.a):
+        log = PiiAccessLog.objects.order_by("-pk").first()
+        assert (log.field, log.rows, log.user) == ("export:members.xlsx", 4, manager)
+    with tenancy.tenant_context(world.b):
+        assert not PiiAccessLog.objects.exists()
+    # owners and managers read the log in the tenant admin
+    page = client.get("/t/tenant-a/admin/membership/piiaccesslog/").content.decode()
+    assert "export:members.csv" in page and "export:members.xlsx" in page
+
+
 def test_reverse_inside_the_mount_needs_no_slug():
     assert reverse("membership:search", urlconf="config.tenant_urls") == "/members/"
 

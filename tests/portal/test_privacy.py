@@ -102,15 +102,24 @@ def test_the_privacy_page_offers_both_downloads(signed_in):
     assert "/m/tenant-a/privacy/erasure/" in page
 
 
-def _json(client):
-    response = client.get("/m/tenant-a/privacy/my-data.json")
+def _download(client, kind="json", password=PASSWORD, full_id=False, tenant="tenant-a"):
+    """The download as the member asks for it: the password again, and the full ID number
+    only when ticked."""
+    data = {"password": password}
+    if full_id:
+        data["full_id_number"] = "on"
+    return client.post(f"/m/{tenant}/privacy/my-data.{kind}", data)
+
+
+def _json(client, **options):
+    response = _download(client, **options)
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     return response, b"".join(response.streaming_content).decode()
 
 
 def test_the_json_download_holds_the_members_data_and_nobody_elses(world, signed_in, people):
-    li, wang = people
+    _li, _wang = people
     response, text = _json(signed_in)
     assert response["Content-Disposition"].startswith('attachment; filename="tenant-a-my-data-')
     assert response["Content-Disposition"].endswith('.json"')
@@ -118,7 +127,7 @@ def test_the_json_download_holds_the_members_data_and_nobody_elses(world, signed
     profile = data["profile"]["data"]
     assert profile["name"] == "李娜"
     assert profile["phone"] == "+8613900000001"
-    assert profile["id_number"] == ID_NUMBER  # the member's own data, in full
+    assert profile["id_number"] == "****002X"  # masked unless the member chose the full number
     assert profile["address"] == "光明路 8 号"
     assert [c["number"] for c in data["cards"]["data"]] == ["8000000011"]
     assert data["points"]["data"] == {"balance": 88 + 500 - 100, "debt": 0}
@@ -140,17 +149,15 @@ def test_the_json_download_holds_the_members_data_and_nobody_elses(world, signed
     # Wang Fang's data never appears
     for secret in ("王芳", "13900000002", "Wang", "777", "王的秘密礼品", "8000000029"):
         assert secret not in text, secret
-    # the full ID number was revealed: logged, with the member as the actor
+    # nothing was revealed, so nothing is logged
     with tenancy.tenant_context(world.a):
-        log = PiiAccessLog.objects.get(member=li)
-        assert log.actor == f"member #{li.pk}" and log.user is None
-        assert not PiiAccessLog.objects.filter(member=wang).exists()
+        assert not PiiAccessLog.objects.exists()
 
 
 def test_no_reveal_is_logged_for_a_member_without_an_id_number(world, client, people):
     _li, wang = people
     client.post("/m/tenant-a/login/", {"identifier": "13900000002", "password": PASSWORD})
-    text = b"".join(client.get("/m/tenant-a/privacy/my-data.json").streaming_content).decode()
+    text = b"".join(_download(client, full_id=True).streaming_content).decode()
     assert json.loads(text)["sections"]["profile"]["data"]["id_number"] == ""
     with tenancy.tenant_context(world.a):
         assert not PiiAccessLog.objects.filter(member=wang).exists()
@@ -168,7 +175,7 @@ def test_the_json_download_follows_the_members_language(signed_in):
 
 
 def test_the_csv_download_is_a_zip_of_csvs_excel_reads(signed_in, people):
-    response = signed_in.get("/m/tenant-a/privacy/my-data.zip")
+    response = _download(signed_in, "zip", full_id=True)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert 'filename="tenant-a-my-data-' in response["Content-Disposition"]
@@ -193,11 +200,90 @@ def test_another_tenants_member_with_the_same_phone_sees_only_their_own(world, c
     with tenancy.tenant_context(world.b):
         _member("Tenant B person", "+8613900000001")
     client.post("/m/tenant-b/login/", {"identifier": "13900000001", "password": PASSWORD})
-    text = b"".join(client.get("/m/tenant-b/privacy/my-data.json").streaming_content).decode()
+    text = b"".join(_download(client, tenant="tenant-b").streaming_content).decode()
     data = json.loads(text)["sections"]
     assert data["profile"]["data"]["name"] == "Tenant B person"
     assert "李娜" not in text and "奶茶" not in text
     assert data["purchases"]["data"] == []
+
+
+# --- the password step and the full ID number ------------------------------------------------
+
+
+def _signed_in_client(identifier="13900000001"):
+    from django.test import Client
+
+    client = Client()
+    response = client.post("/m/tenant-a/login/", {"identifier": identifier, "password": PASSWORD})
+    return client, response
+
+
+def test_the_download_asks_for_the_password_again(world, signed_in, people):
+    page = signed_in.get("/m/tenant-a/privacy/").content.decode()
+    assert 'type="password"' in page and 'name="full_id_number"' in page
+    for kind in ("json", "zip"):
+        # the old links give no file: they lead to the page with the password step
+        response = signed_in.get(f"/m/tenant-a/privacy/my-data.{kind}")
+        assert response.status_code == 302 and response["Location"] == "/m/tenant-a/privacy/"
+        response = signed_in.post(f"/m/tenant-a/privacy/my-data.{kind}", {})
+        assert response.status_code == 400 and "Content-Disposition" not in response
+        response = _download(signed_in, kind, password="not-my-password", full_id=True)
+        assert response.status_code == 400 and "Content-Disposition" not in response
+        assert "密码不正确" in response.content.decode()
+        assert "no-store" in response["Cache-Control"]
+        response = _download(signed_in, kind)
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith("attachment;")
+    with tenancy.tenant_context(world.a):
+        assert not PiiAccessLog.objects.exists()
+
+
+def test_wrong_passwords_at_the_download_count_towards_the_sign_in_lockout(world, people):
+    client, _response = _signed_in_client()
+    for attempt in range(1, 5):
+        response = _download(client, password=f"guess-{attempt}")
+        assert response.status_code == 400, attempt
+        assert "密码不正确" in response.content.decode()
+    response = _download(client, password="guess-5")  # the 5th failure of the account
+    assert response.status_code == 429
+    assert "密码错误次数过多" in response.content.decode()
+    # now locked: the right password is refused too, here and on the sign-in page, whether the
+    # member signs in by phone or by ID number (each of their accounts was counted)
+    response = _download(client)
+    assert response.status_code == 429 and "Content-Disposition" not in response
+    for identifier in ("13900000001", ID_NUMBER):
+        _other, response = _signed_in_client(identifier)
+        assert response.status_code == 200
+        assert "登录失败次数过多" in response.content.decode(), identifier
+    # another member is not locked
+    _other, response = _signed_in_client("13900000002")
+    assert response.status_code == 302
+
+
+def test_a_right_password_clears_the_failures_as_a_sign_in_does(world, people):
+    client, _response = _signed_in_client()
+    for attempt in range(4):
+        assert _download(client, password=f"guess-{attempt}").status_code == 400
+    assert _download(client).status_code == 200
+    for attempt in range(4):
+        assert _download(client, password=f"again-{attempt}").status_code == 400
+    assert _download(client).status_code == 200
+
+
+def test_the_full_id_number_is_a_second_choice_logged_like_a_staff_reveal(world, signed_in, people):
+    li, _wang = people
+    _response, text = _json(signed_in, full_id=True)
+    assert json.loads(text)["sections"]["profile"]["data"]["id_number"] == ID_NUMBER
+    response = _download(signed_in, "zip", full_id=True)
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert ID_NUMBER in archive.read("01-profile.csv").decode("utf-8-sig")
+    # a wrong password with the choice reveals nothing and logs nothing
+    assert _download(signed_in, full_id=True, password="nope").status_code == 400
+    with tenancy.tenant_context(world.a):
+        logs = list(PiiAccessLog.objects.order_by("pk"))
+    assert [(log.member_id, log.field, log.actor, log.user_id) for log in logs] == [
+        (li.pk, "id_number", f"member #{li.pk}", None)
+    ] * 2
 
 
 # --- erasure ----------------------------------------------------------------------------------
