@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 
-from core import ratelimit
+from core import ratelimit, signin
+from core.signin import SignInRule
 from membership import pii
 from membership.selectors import normalise_phone
 
@@ -42,35 +43,29 @@ def _digest(identifier: str) -> str:
     return salted_hmac("portal.lockout", value, algorithm="sha256").hexdigest()[:32]
 
 
+# The shared sign-in lockout (core.signin) with the portal's numbers, per tenant.
+SIGN_IN = SignInRule(
+    "portal",
+    account_failures=ACCOUNT_FAILURES,
+    address_failures=ADDRESS_FAILURES,
+    window=WINDOW,
+    lockout=LOCKOUT,
+)
+
+
 def account_key(identifier: str) -> str:
-    return f"portal:signin:account:{_digest(identifier)}"
+    return SIGN_IN.account_key(_digest(identifier))
 
 
-def address_key(request) -> str:
-    return f"portal:signin:address:{ratelimit.client_address(request)}"
+def begin_sign_in(request, identifier: str) -> ratelimit.Attempt:
+    """Count a sign-in before its password is checked (``core.signin.begin``): falsy with
+    ``retry_after`` while the account or the address is locked."""
+    return signin.begin(SIGN_IN, request, _digest(identifier))
 
 
-def sign_in_wait(request, identifier: str) -> int:
-    """Seconds before this account or this address may try to sign in again (0: now)."""
-    return max(
-        ratelimit.is_locked(account_key(identifier)), ratelimit.is_locked(address_key(request))
-    )
-
-
-def record_sign_in_failure(request, identifier: str) -> int:
-    """Count a failed sign-in; returns the seconds of a lock it started (0: none)."""
-    account = ratelimit.record_failure(
-        account_key(identifier), limit=ACCOUNT_FAILURES, window=WINDOW, lockout=LOCKOUT
-    )
-    address = ratelimit.record_failure(
-        address_key(request), limit=ADDRESS_FAILURES, window=WINDOW, lockout=LOCKOUT
-    )
-    return max(account, address)
-
-
-def clear_account(identifier: str) -> None:
-    """A successful sign-in: forget the account's failures."""
-    ratelimit.reset(account_key(identifier))
+def sign_in_succeeded(attempt: ratelimit.Attempt) -> None:
+    """A successful sign-in: forget the account's failures, give the address its slot back."""
+    signin.succeeded(SIGN_IN, attempt)
 
 
 def reset_account_key(key: str) -> None:
