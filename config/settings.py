@@ -210,7 +210,16 @@ if SECURE_COOKIES:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    # The app runs on a host of its own (members.example.com): its subdomains are ours too.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # security.W021 (no HSTS preload) does not apply to the app's header: the preload list
+        # takes whole registrable domains (example.com, with every subdomain), submitted by the
+        # domain's owner with the header served at the apex, which this app does not serve when it
+        # runs at members.example.com. Whoever owns the apex and preloads it sets
+        # SECURE_HSTS_PRELOAD=1 (and the warning comes back only if that is unset).
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # A member's portal sign-in ends after this many seconds without a request (a shared phone).
@@ -364,13 +373,12 @@ CELERY_DB_REUSE_MAX = 1_000_000
 # --- Personal data at rest (see docs/members.md) -------------------------------------------------
 # PII_ENCRYPTION_KEYS: comma-separated Fernet keys, newest first (all decrypt, the first
 # encrypts). PII_HMAC_KEY: the key of the ID-number lookup digests. The development defaults are
-# derived from SECRET_KEY; set both in production and keep them out of the database backups.
+# derived from SECRET_KEY (core.keys); set both in production and keep them out of the database
+# backups (``check --deploy`` warns while they are derived, core.W001).
 def _derived_key(purpose: str) -> str:
-    import base64
-    import hashlib
+    from core.keys import derived_key
 
-    digest = hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()
-    return base64.urlsafe_b64encode(digest).decode()
+    return derived_key(purpose, SECRET_KEY)
 
 
 PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[_derived_key("pii-encryption")])

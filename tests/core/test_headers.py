@@ -1,13 +1,20 @@
 """Content-Security-Policy and Permissions-Policy on every kind of page; no template needs an
-inline script or style."""
+inline script or style; check --deploy is clean with the README's production settings."""
 
+import os
 import re
+import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.test import override_settings
 
+from core import checks, keys
 from core.roles import Role
 from tests.factories import UserFactory
 from tests.portal.conftest import make_member
@@ -123,3 +130,88 @@ def test_no_template_needs_unsafe_inline():
             if pattern.search(text):
                 found.append(f"{path.relative_to(BASE)}: {what}")
     assert not found, found
+
+
+# --- check --deploy -----------------------------------------------------------------------------
+
+
+def _check_deploy(**env):
+    """``manage.py check --deploy`` in a fresh process with the README's production settings."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        # DEBUG unset; not the test run's own DJANGO_ALLOW_ASYNC_UNSAFE (tests/conftest.py)
+        if key
+        not in {
+            "DEBUG",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "PII_ENCRYPTION_KEYS",
+            "PII_HMAC_KEY",
+            "SECURE_COOKIES",
+        }
+    }
+    environment.update(
+        {
+            "SECRET_KEY": secrets.token_hex(32),
+            "ALLOWED_HOSTS": "members.example.com",
+            "CONN_MAX_AGE": "600",
+            "SECURE_COOKIES": "1",
+            "TRUSTED_PROXY_COUNT": "1",
+            "PII_HMAC_KEY": secrets.token_hex(32),
+            "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            **env,
+        }
+    )
+    environment = {key: value for key, value in environment.items() if value is not None}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        cwd=BASE,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_the_production_settings():
+    result = _check_deploy()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stderr
+
+
+def test_check_deploy_warns_when_the_pii_keys_are_derived():
+    result = _check_deploy(PII_HMAC_KEY=None, PII_ENCRYPTION_KEYS=None)
+    assert result.returncode == 1
+    assert "core.W001" in result.stderr
+    assert "PII_ENCRYPTION_KEYS and PII_HMAC_KEY are derived from SECRET_KEY" in result.stderr
+    assert "security.W" not in result.stderr  # the only issue
+
+
+def test_the_pii_check_names_each_derived_key():
+    secret = "z" * 64
+    derived_encryption = keys.derived_key(keys.ENCRYPTION, secret)
+    derived_lookup = keys.derived_key(keys.LOOKUP, secret)
+    own = Fernet.generate_key().decode()
+    cases = [
+        ([derived_encryption], derived_lookup, "PII_ENCRYPTION_KEYS and PII_HMAC_KEY are"),
+        ([own], derived_lookup, "PII_HMAC_KEY is"),
+        ([own, derived_encryption], "own-lookup-key", "PII_ENCRYPTION_KEYS is"),
+        ([own], "own-lookup-key", None),
+    ]
+    for encryption, lookup, expected in cases:
+        with override_settings(
+            SECRET_KEY=secret, PII_ENCRYPTION_KEYS=encryption, PII_HMAC_KEY=lookup
+        ):
+            found = checks.pii_keys_are_set(None)
+        if expected is None:
+            assert found == []
+        else:
+            assert [w.id for w in found] == ["core.W001"]
+            assert found[0].msg.startswith(expected)
+
+
+def test_the_settings_derive_the_keys_the_check_looks_for():
+    """The test settings use the development defaults: the check recognises them."""
+    assert keys.derived_key(keys.LOOKUP, settings.SECRET_KEY) == settings.PII_HMAC_KEY
+    assert [w.id for w in checks.pii_keys_are_set(None)] == ["core.W001"]
