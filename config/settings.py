@@ -7,6 +7,7 @@ With no DATABASE_URL the product runs on SQLite; with no REDIS_URL Celery tasks 
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,6 +46,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files carry the headers too (docs/architecture.md "Headers").
+    "core.headers.PermissionsPolicyMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.TenantMountMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
                 "core.context_processors.tenant",
             ],
         },
@@ -168,11 +173,53 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy on every response: scripts, styles, fonts and images from our own origin
+# only (no inline script, event handler or style attribute; no CDN), nothing may frame a page.
+# data: images are Swagger UI's icons (in its CSS). A template that truly needs an inline block
+# gives it nonce="{{ csp_nonce }}" and the directive gets CSP.NONCE.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Permissions-Policy on every response (core.headers): no page uses any of these features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "usb",
+    )
+}
 if SECURE_COOKIES:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    # The app runs on a host of its own (members.example.com): its subdomains are ours too.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # security.W021 (no HSTS preload) does not apply to the app's header: the preload list
+        # takes whole registrable domains (example.com, with every subdomain), submitted by the
+        # domain's owner with the header served at the apex, which this app does not serve when it
+        # runs at members.example.com. Whoever owns the apex and preloads it sets
+        # SECURE_HSTS_PRELOAD=1 (and the warning comes back only if that is unset).
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # A member's portal sign-in ends after this many seconds without a request (a shared phone).
@@ -331,13 +378,12 @@ CELERY_DB_REUSE_MAX = 1_000_000
 # --- Personal data at rest (see docs/members.md) -------------------------------------------------
 # PII_ENCRYPTION_KEYS: comma-separated Fernet keys, newest first (all decrypt, the first
 # encrypts). PII_HMAC_KEY: the key of the ID-number lookup digests. The development defaults are
-# derived from SECRET_KEY; set both in production and keep them out of the database backups.
+# derived from SECRET_KEY (core.keys); set both in production and keep them out of the database
+# backups (``check --deploy`` warns while they are derived, core.W001).
 def _derived_key(purpose: str) -> str:
-    import base64
-    import hashlib
+    from core.keys import derived_key
 
-    digest = hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()
-    return base64.urlsafe_b64encode(digest).decode()
+    return derived_key(purpose, SECRET_KEY)
 
 
 PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS", default=[_derived_key("pii-encryption")])

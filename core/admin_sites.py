@@ -15,13 +15,22 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import tenancy
+from . import signin, tenancy
 from .forms import TenantModelForm
 from .roles import role_has
 from .selectors import staff_role
 
 
-class TenantAdminSite(admin.AdminSite):
+class LockoutLoginSite(admin.AdminSite):
+    """The admin's own sign-in form under the staff lockout (``core.signin``), 429 while locked."""
+
+    login_form = signin.AdminLockoutAuthenticationForm
+
+    def login(self, request, extra_context=None):
+        return signin.locked_status(super().login(request, extra_context))
+
+
+class TenantAdminSite(LockoutLoginSite):
     site_title = _("Membership admin")
     index_title = _("Configuration")
 
@@ -40,7 +49,7 @@ class TenantAdminSite(admin.AdminSite):
         return context
 
 
-class PlatformAdminSite(admin.AdminSite):
+class PlatformAdminSite(LockoutLoginSite):
     site_header = _("Platform administration")
     site_title = _("Platform admin")
 

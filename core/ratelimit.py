@@ -7,8 +7,12 @@ cannot all read "0 so far" and all get in. With any other cache backend (the emb
 local memory, one process) a process-wide lock around read-and-write is enough; it is *not* enough
 for several processes sharing a non-Redis cache, which is why production runs Redis.
 
-``record_failure`` / ``is_locked`` / ``reset`` keep a failure counter that locks a key for a
-cool-off once it reaches its limit; the lock ends by itself, nobody has to lift it.
+``attempt`` / ``release`` / ``is_locked`` / ``reset`` keep failure counters for sign-ins: an
+attempt is counted *before* it is checked (a slot in the failure window of every key, in one
+step), a locked key refuses without counting, the attempt that takes the last slot locks the key
+at once, and a successful attempt gives its slot back (``release``) or forgets the key
+(``reset``). So parallel attempts can never get past the limit; the lock ends by itself, nobody
+has to lift it. ``core.signin`` builds the sign-in lockout on it.
 
 Windows are fixed and start at the first hit: ``(5, 3600)`` allows 5 hits, then refuses until an
 hour after the first of them. Times come from the application clock (passed to the script), so a
@@ -62,23 +66,63 @@ end
 return {1, '0'}
 """
 
-# KEYS[1]: the failure hash (start, count, until). ARGV: now, limit, window, lockout, spare.
-_FAIL = """
-local now, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
-local window, lockout = tonumber(ARGV[3]), tonumber(ARGV[4])
-local row = redis.call('HMGET', KEYS[1], 'start', 'count', 'until')
-local start, count, locked = tonumber(row[1]), tonumber(row[2]), tonumber(row[3]) or 0
-if start == nil or count == nil or now >= start + window then
-  start, count = now, 0
+# KEYS: one failure hash per key (start, count, until). ARGV: now, spare, then limit, window and
+# lockout per key. A locked key refuses (nothing is counted anywhere); otherwise the attempt is
+# counted on every key, and a key whose count reaches its limit is locked from now on, while the
+# attempt that reached it is still being checked. Returns allowed, seconds (refused: until the
+# lock ends; allowed: of the lock this attempt started, 0 if none), and each key's window start.
+_ATTEMPT = """
+local now, spare = tonumber(ARGV[1]), tonumber(ARGV[2])
+local wait = 0
+local rows = {}
+for i = 1, #KEYS do
+  local limit, window = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  local lockout = tonumber(ARGV[3 * i + 2])
+  local row = redis.call('HMGET', KEYS[i], 'start', 'count', 'until')
+  local start, count, locked = tonumber(row[1]), tonumber(row[2]), tonumber(row[3]) or 0
+  if locked > now then
+    -- at most the lockout: ``now`` is read before the script runs, so a request that read the
+    -- clock before the one that locked would otherwise be told to wait a little longer
+    wait = math.max(wait, math.min(locked - now, lockout))
+  elseif locked > 0 or start == nil or count == nil or now >= start + window then
+    start, count, locked = now, 0, 0
+  end
+  rows[i] = {start, count, locked, limit, window, lockout}
 end
-count = count + 1
-if count >= limit then
-  locked = math.max(locked, now + lockout)
-  start, count = now, 0
+if wait > 0 then
+  return {0, tostring(wait), {}}
 end
-redis.call('HSET', KEYS[1], 'start', tostring(start), 'count', count, 'until', tostring(locked))
-redis.call('EXPIRE', KEYS[1], math.ceil(math.max(start + window, locked) - now) + tonumber(ARGV[5]))
-return tostring(math.max(0, locked - now))
+local locks, starts = 0, {}
+for i = 1, #KEYS do
+  local start, count, locked = rows[i][1], rows[i][2] + 1, rows[i][3]
+  local limit, window, lockout = rows[i][4], rows[i][5], rows[i][6]
+  if count >= limit then
+    locked = now + lockout
+    locks = math.max(locks, lockout)
+  end
+  redis.call('HSET', KEYS[i], 'start', tostring(start), 'count', count, 'until', tostring(locked))
+  redis.call('EXPIRE', KEYS[i], math.ceil(math.max(start + window, locked) - now) + spare)
+  starts[i] = tostring(start)
+end
+return {1, tostring(locks), starts}
+"""
+
+# KEYS: the failure hashes of an allowed attempt. ARGV: the window start the attempt was
+# counted in and the limit, per key. Gives the slot back if the window is still the same one,
+# and ends the lock the slot may have started.
+_RELEASE = """
+for i = 1, #KEYS do
+  local row = redis.call('HMGET', KEYS[i], 'start', 'count')
+  local count = tonumber(row[2])
+  if row[1] == ARGV[2 * i - 1] and count ~= nil and count > 0 then
+    count = count - 1
+    redis.call('HSET', KEYS[i], 'count', count)
+    if count < tonumber(ARGV[2 * i]) then
+      redis.call('HSET', KEYS[i], 'until', '0')
+    end
+  end
+end
+return 1
 """
 
 
@@ -179,27 +223,100 @@ def take_all(checks: list[tuple[str, Limits]]) -> Decision:
 # --- failures and lockout -----------------------------------------------------------------------
 
 
-def record_failure(key: str, *, limit: int, window: int, lockout: int) -> int:
-    """Count one failure on ``key``; the ``limit``-th within ``window`` seconds locks the key for
-    ``lockout`` seconds (and starts the count again). Returns the seconds the key is now locked
-    for (0 when it is not)."""
+@dataclass(frozen=True)
+class FailureLimit:
+    """``limit`` attempts on ``key`` within ``window`` seconds lock it for ``lockout`` seconds."""
+
+    key: str
+    limit: int
+    window: int
+    lockout: int
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The answer of ``attempt``: refused (``retry_after`` seconds until the lock ends), or
+    allowed with a slot reserved on every key; ``locks`` is the lock (seconds) this attempt
+    started by taking the last slot, which stands if the attempt turns out to be a failure."""
+
+    allowed: bool
+    retry_after: int = 0
+    locks: int = 0
+    slots: tuple = ()  # (FailureLimit, window start) per key, for release
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def attempt(limits: list[FailureLimit]) -> Attempt:
+    """Count an attempt *before* it is checked (a sign-in before its password): refused, and
+    counted nowhere, when any key is locked; otherwise counted on every key at once, and a key
+    whose count reaches its limit is locked at once, so that attempts running in parallel cannot
+    get past the limit. The reserved slot is a failure unless it is given back with ``release``
+    (or the key ``reset``) when the attempt succeeds. Counting restarts when a lock ends."""
     now = _now()
     client = _redis()
     if client is not None:
-        full_key = _backend().make_and_validate_key(_fail_key(key))
-        wait = _run(client, _FAIL, [full_key], [repr(now), limit, window, lockout, _SPARE])
-        return _seconds(wait)
+        args = [repr(now), _SPARE]
+        for limit in limits:
+            args += [limit.limit, limit.window, limit.lockout]
+        keys = [_backend().make_and_validate_key(_fail_key(limit.key)) for limit in limits]
+        allowed, seconds, starts = _run(client, _ATTEMPT, keys, args)
+        if not allowed:
+            return Attempt(False, max(1, _seconds(seconds)))
+        starts = [start.decode() if isinstance(start, bytes) else start for start in starts]
+        return Attempt(True, 0, _seconds(seconds), tuple(zip(limits, starts, strict=True)))
     with _LOCK:
-        start, count, locked = _local_get(_fail_key(key), 3)
-        locked = locked or 0.0
-        if start is None or now >= start + window:
-            start, count = now, 0
-        count += 1
-        if count >= limit:
-            locked = max(locked, now + lockout)
-            start, count = now, 0
-        _local_set(_fail_key(key), (start, count, locked), max(start + window, locked) - now)
-    return _seconds(locked - now)
+        rows, wait = [], 0.0
+        for limit in limits:
+            start, count, locked = _local_get(_fail_key(limit.key), 3)
+            locked = locked or 0.0
+            if locked > now:
+                wait = max(wait, min(locked - now, limit.lockout))
+            elif locked > 0 or start is None or now >= start + limit.window:
+                start, count, locked = now, 0, 0.0
+            rows.append((limit, start, count, locked))
+        if wait > 0:
+            return Attempt(False, max(1, _seconds(wait)))
+        locks, slots = 0, []
+        for limit, start, count, locked in rows:
+            count += 1
+            if count >= limit.limit:
+                locked = now + limit.lockout
+                locks = max(locks, limit.lockout)
+            _local_set(
+                _fail_key(limit.key),
+                (start, count, locked),
+                max(start + limit.window, locked) - now,
+            )
+            slots.append((limit, start))
+    return Attempt(True, 0, locks, tuple(slots))
+
+
+def release(allowed: Attempt, keys: list[str] | None = None) -> None:
+    """Give back the slots ``allowed`` reserved (on ``keys`` only, if given): the attempt
+    succeeded, so it is not a failure, and a lock its slot started ends."""
+    slots = [(limit, start) for limit, start in allowed.slots if keys is None or limit.key in keys]
+    if not slots:
+        return
+    client = _redis()
+    if client is not None:
+        full_keys = [_backend().make_and_validate_key(_fail_key(limit.key)) for limit, _ in slots]
+        args = []
+        for limit, start in slots:
+            args += [start, limit.limit]
+        _run(client, _RELEASE, full_keys, args)
+        return
+    with _LOCK:
+        for limit, start in slots:
+            stored, count, locked = _local_get(_fail_key(limit.key), 3)
+            if stored != start or not count:
+                continue
+            count -= 1
+            if count < limit.limit:
+                locked = 0.0
+            ttl = max(stored + limit.window, locked or 0.0) - _now()
+            _local_set(_fail_key(limit.key), (stored, count, locked), ttl)
 
 
 def is_locked(key: str) -> int:

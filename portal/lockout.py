@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 
-from core import ratelimit
+from core import ratelimit, signin
+from core.signin import SignInRule
 from membership import pii
 from membership.selectors import normalise_phone
 
@@ -42,41 +43,29 @@ def _digest(identifier: str) -> str:
     return salted_hmac("portal.lockout", value, algorithm="sha256").hexdigest()[:32]
 
 
+# The shared sign-in lockout (core.signin) with the portal's numbers, per tenant.
+SIGN_IN = SignInRule(
+    "portal",
+    account_failures=ACCOUNT_FAILURES,
+    address_failures=ADDRESS_FAILURES,
+    window=WINDOW,
+    lockout=LOCKOUT,
+)
+
+
 def account_key(identifier: str) -> str:
-    return f"portal:signin:account:{_digest(identifier)}"
+    return SIGN_IN.account_key(_digest(identifier))
 
 
-def address_key(request) -> str:
-    return f"portal:signin:address:{ratelimit.client_address(request)}"
+def begin_sign_in(request, identifier: str) -> ratelimit.Attempt:
+    """Count a sign-in before its password is checked (``core.signin.begin``): falsy with
+    ``retry_after`` while the account or the address is locked."""
+    return signin.begin(SIGN_IN, request, _digest(identifier))
 
 
-def sign_in_wait(request, identifier: str) -> int:
-    """Seconds before this account or this address may try to sign in again (0: now)."""
-    return max(
-        ratelimit.is_locked(account_key(identifier)), ratelimit.is_locked(address_key(request))
-    )
-
-
-def _fail_account(identifier: str) -> int:
-    return ratelimit.record_failure(
-        account_key(identifier), limit=ACCOUNT_FAILURES, window=WINDOW, lockout=LOCKOUT
-    )
-
-
-def _fail_address(request) -> int:
-    return ratelimit.record_failure(
-        address_key(request), limit=ADDRESS_FAILURES, window=WINDOW, lockout=LOCKOUT
-    )
-
-
-def record_sign_in_failure(request, identifier: str) -> int:
-    """Count a failed sign-in; returns the seconds of a lock it started (0: none)."""
-    return max(_fail_account(identifier), _fail_address(request))
-
-
-def clear_account(identifier: str) -> None:
-    """A successful sign-in: forget the account's failures."""
-    ratelimit.reset(account_key(identifier))
+def sign_in_succeeded(attempt: ratelimit.Attempt) -> None:
+    """A successful sign-in: forget the account's failures, give the address its slot back."""
+    signin.succeeded(SIGN_IN, attempt)
 
 
 def reset_account_key(key: str) -> None:
@@ -95,26 +84,29 @@ def member_identifiers(member) -> list[str]:
     return identifiers
 
 
-def password_wait(request, member) -> int:
-    """Seconds before a signed-in member may confirm with their password again (0: now): the
-    sign-in lock of any of their accounts, or of the address."""
-    waits = [sign_in_wait(request, identifier) for identifier in member_identifiers(member)]
-    return max([ratelimit.is_locked(address_key(request)), *waits])
+def begin_password_check(request, member) -> ratelimit.Attempt:
+    """A signed-in member confirms a sensitive step (the data download) with their password:
+    counted *before* the check, like a sign-in (``core.ratelimit.attempt``), on each of their
+    accounts and once on the address, so a session left open cannot be used to guess the
+    password faster than the sign-in page allows, not even by parallel requests. Falsy, with
+    ``retry_after``, while any of them is locked: do not check the password then."""
+    limits = [
+        ratelimit.FailureLimit(account_key(identifier), ACCOUNT_FAILURES, WINDOW, LOCKOUT)
+        for identifier in member_identifiers(member)
+    ]
+    limits.append(
+        ratelimit.FailureLimit(SIGN_IN.address_key(request), ADDRESS_FAILURES, WINDOW, LOCKOUT)
+    )
+    return ratelimit.attempt(limits)
 
 
-def record_password_failure(request, member) -> int:
-    """A wrong password typed by a signed-in member to confirm a sensitive step (the data
-    download): counted as a failed sign-in of each of their accounts and once for the address,
-    so a session left open cannot be used to guess the password faster than the sign-in page
-    allows. Returns the seconds of a lock it started (0: none)."""
-    waits = [_fail_account(identifier) for identifier in member_identifiers(member)]
-    return max([_fail_address(request), *waits])
-
-
-def clear_member(member) -> None:
-    """The right password: forget the failures of the member's accounts, as a sign-in does."""
-    for identifier in member_identifiers(member):
-        clear_account(identifier)
+def password_check_succeeded(attempt: ratelimit.Attempt) -> None:
+    """The right password: forget the failures of the member's accounts, as a sign-in does,
+    and give the address its slot back."""
+    *accounts, address = (limit.key for limit, _start in attempt.slots)
+    for key in accounts:
+        ratelimit.reset(key)
+    ratelimit.release(attempt, [address])
 
 
 def take_code_request(request, identifier: str) -> ratelimit.Decision:

@@ -44,12 +44,12 @@ def login(request):
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         identifier = form.cleaned_data["identifier"]
-        wait = lockout.sign_in_wait(request, identifier)
-        member = None
-        if not wait:
+        attempt = lockout.begin_sign_in(request, identifier)  # counted before the check
+        wait, member = attempt.retry_after, None
+        if attempt:
             member = authenticate_member(identifier, form.cleaned_data["password"])
             if member is None:
-                wait = lockout.record_sign_in_failure(request, identifier)
+                wait = attempt.locks
                 if not wait:
                     form.add_error(None, _("The phone or ID number and password do not match."))
         if wait:
@@ -58,7 +58,7 @@ def login(request):
                 _("Too many failed attempts to sign in.") + " " + lockout.try_again(wait),
             )
         elif member is not None:
-            lockout.clear_account(identifier)
+            lockout.sign_in_succeeded(attempt)
             credential = MemberCredential.objects.get(member=member)
             session.sign_in(request, member, credential)
             if credential.must_change:

@@ -46,26 +46,29 @@ def _privacy_page(request, *, download_form=None, status=200):
 def _authorised_export(request):
     """(the export, None) once the member has typed their password again; (None, the page
     with the refusal) otherwise. A wrong password counts as a failed sign-in of the member's
-    accounts (``lockout.record_password_failure``), and while they are locked nothing is
-    checked. The ID number is masked unless the member chose the full number: that choice is
-    revealed through ``do_reveal_id_number`` and so logged (``PiiAccessLog``, the actor
-    ``member #<id>``) before the response starts."""
+    accounts, counted before the check (``lockout.begin_password_check``), and while they
+    are locked nothing is checked. The ID number is masked unless the member chose the full
+    number: that choice is revealed through ``do_reveal_id_number`` and so logged
+    (``PiiAccessLog``, the actor ``member #<id>``) before the response starts."""
     member = request.member
     form = DataDownloadForm(request.POST)
     if not form.is_valid():
         return None, _privacy_page(request, download_form=form, status=400)
-    wait = lockout.password_wait(request, member)
-    if not wait and not check_password(
-        form.cleaned_data["password"], request.member_credential.password
-    ):
-        wait = lockout.record_password_failure(request, member)
-        if not wait:
-            form.add_error("password", _("The password is not right."))
-            return None, _privacy_page(request, download_form=form, status=400)
-    if wait:
-        form.add_error(None, _("Too many wrong passwords.") + " " + lockout.try_again(wait))
+    attempt = lockout.begin_password_check(request, member)  # counted before the check
+    if not attempt:
+        form.add_error(
+            None, _("Too many wrong passwords.") + " " + lockout.try_again(attempt.retry_after)
+        )
         return None, _privacy_page(request, download_form=form, status=429)
-    lockout.clear_member(member)
+    if not check_password(form.cleaned_data["password"], request.member_credential.password):
+        if attempt.locks:
+            form.add_error(
+                None, _("Too many wrong passwords.") + " " + lockout.try_again(attempt.locks)
+            )
+            return None, _privacy_page(request, download_form=form, status=429)
+        form.add_error("password", _("The password is not right."))
+        return None, _privacy_page(request, download_form=form, status=400)
+    lockout.password_check_succeeded(attempt)
     id_number = member.id_number_masked
     if form.cleaned_data["full_id_number"] and member.id_number_encrypted:
         id_number = do_reveal_id_number(member, actor=member)

@@ -78,11 +78,18 @@ def test_take_all_counts_on_every_key_or_on_none(backend, in_a):
         assert not ratelimit.take("phone:4", [(1, 60)])
 
 
+def fail(key="acct", limit=5, window=900, lockout=900):
+    """One attempt that turns out to be a failure (its slot is kept); the lock it started."""
+    attempt = ratelimit.attempt([ratelimit.FailureLimit(key, limit, window, lockout)])
+    assert attempt, "refused"
+    return attempt.locks
+
+
 def test_keys_carry_the_tenant(backend, world):
     with tenancy.tenant_context(world.a), at(0):
         assert ratelimit.take("phone:3", [(1, 60)])
         assert not ratelimit.take("phone:3", [(1, 60)])
-        ratelimit.record_failure("acct", limit=1, window=60, lockout=60)
+        assert fail(limit=1, window=60, lockout=60) == 60
         assert ratelimit.is_locked("acct") == 60
     with tenancy.tenant_context(world.b), at(0):
         assert ratelimit.take("phone:3", [(1, 60)])
@@ -92,38 +99,74 @@ def test_keys_carry_the_tenant(backend, world):
 def test_failures_lock_for_a_cool_off_that_ends_by_itself(backend, in_a):
     for n in range(4):
         with at(n):
-            assert ratelimit.record_failure("acct", limit=5, window=900, lockout=900) == 0
+            assert fail() == 0
             assert ratelimit.is_locked("acct") == 0
     with at(10):
-        assert ratelimit.record_failure("acct", limit=5, window=900, lockout=900) == 900
+        assert fail() == 900  # the attempt that takes the last slot locks at once
+        refused = ratelimit.attempt([ratelimit.FailureLimit("acct", 5, 900, 900)])
+        assert not refused and refused.retry_after == 900
     with at(10 + 899):
         assert ratelimit.is_locked("acct") == 1
     with at(10 + 900):
         assert ratelimit.is_locked("acct") == 0
-        # The count started again when the lock began: one failure more does not lock.
-        assert ratelimit.record_failure("acct", limit=5, window=900, lockout=900) == 0
+        # The count starts again when the lock ends: one failure more does not lock.
+        assert fail() == 0
 
 
 def test_failures_outside_the_window_are_forgotten(backend, in_a):
     for n in range(4):
         with at(n):
-            ratelimit.record_failure("acct", limit=5, window=900, lockout=900)
+            fail()
     with at(901):
-        assert ratelimit.record_failure("acct", limit=5, window=900, lockout=900) == 0
+        assert fail() == 0
         assert ratelimit.is_locked("acct") == 0
 
 
 def test_reset_forgets_failures_and_the_lock(backend, in_a):
     with at(0):
         for _ in range(4):
-            ratelimit.record_failure("acct", limit=5, window=900, lockout=900)
+            fail()
         ratelimit.reset("acct")
-        assert ratelimit.record_failure("acct", limit=5, window=900, lockout=900) == 0
-        for _ in range(4):
-            ratelimit.record_failure("acct", limit=5, window=900, lockout=900)
+        assert fail() == 0
+        for _ in range(3):
+            fail()
+        assert fail() == 900
         assert ratelimit.is_locked("acct") == 900
         ratelimit.reset("acct")
         assert ratelimit.is_locked("acct") == 0
+
+
+def test_a_refused_attempt_is_counted_on_no_key(backend, in_a):
+    address = ratelimit.FailureLimit("address", 20, 900, 900)
+    with at(0):
+        assert fail("account", limit=1) == 900
+        assert not ratelimit.attempt([ratelimit.FailureLimit("account", 1, 900, 900), address])
+        for _ in range(19):  # the refusal took nothing from the address: 19 + this one
+            assert ratelimit.attempt([address]).locks == 0
+        assert ratelimit.attempt([address]).locks == 900
+
+
+def test_release_gives_the_slot_back_and_ends_the_lock_it_started(backend, in_a):
+    limit = ratelimit.FailureLimit("address", 3, 900, 900)
+    with at(0):
+        fail("address", limit=3)
+        fail("address", limit=3)
+        last = ratelimit.attempt([limit])
+        assert last.locks == 900 and ratelimit.is_locked("address") == 900
+        ratelimit.release(last)  # it succeeded after all: no failure, no lock
+        assert ratelimit.is_locked("address") == 0
+        assert ratelimit.attempt([limit]).locks == 900  # still two failures before it
+
+
+def test_a_release_from_an_older_window_changes_nothing(backend, in_a):
+    limit = ratelimit.FailureLimit("address", 3, 900, 900)
+    with at(0):
+        old = ratelimit.attempt([limit])
+    with at(901):
+        fail("address", limit=3)
+        fail("address", limit=3)
+        ratelimit.release(old)
+        assert ratelimit.attempt([limit]).locks == 900
 
 
 # --- 50 at once --------------------------------------------------------------------------------
