@@ -9,10 +9,13 @@ from rest_framework.response import Response
 
 from core import tenancy
 from core.api.serializers import TenantModelSerializer
-from core.api.views import TenantViewSet
+from core.api.views import TenantAPIView, TenantViewSet
 from core.models import Store
+from notifications.models import Channel, Purpose
+from notifications.selectors import consent_changes_for_member, consents_for_member
 
 from . import actions, selectors
+from .forms import STAFF_CONSENT_SOURCES, validate_given_at
 from .models import IdType, Member, MemberStatus
 from .validators import validate_id_number
 
@@ -185,3 +188,83 @@ class MemberViewSet(TenantViewSet):
         except actions.InvalidTransition as error:
             raise serializers.ValidationError({"status": error.messages}) from None
         return Response(self.get_serializer(member).data)
+
+
+# --- consent recorded by staff ------------------------------------------------------------------
+
+
+class ConsentRecordSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    purpose = serializers.ChoiceField(choices=Purpose.choices)
+    granted = serializers.BooleanField()
+    source = serializers.ChoiceField(
+        choices=[(source.value, source.label) for source in STAFF_CONSENT_SOURCES],
+        default="counter",
+    )
+    given_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_given_at(self, value):
+        try:
+            validate_given_at(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        return value
+
+
+def _consent_state(member_id: int) -> dict:
+    return {
+        "member": member_id,
+        "consents": [
+            {
+                "channel": c.channel,
+                "purpose": c.purpose,
+                "granted": c.granted,
+                "updated_at": c.updated_at,
+            }
+            for c in consents_for_member(member_id)
+        ],
+        "history": [
+            {
+                "channel": c.channel,
+                "purpose": c.purpose,
+                "granted": c.granted,
+                "source": c.source,
+                "actor": c.actor,
+                "given_at": c.given_at,
+                "recorded_at": c.recorded_at,
+            }
+            for c in consent_changes_for_member(member_id)[:100]
+        ],
+    }
+
+
+class MemberConsentView(TenantAPIView):
+    """GET: the member's current choices and their history (newest 100). POST: record a choice
+    the member gave at the counter (or on paper: ``source`` "import"), with ``given_at`` (default
+    now); the recorder (the API key or the staff member) is kept with it."""
+
+    read_capability = "members.view"
+    write_capability = "members.edit"
+
+    def _member(self, member_id: int) -> Member:
+        member = Member.objects.filter(pk=member_id).first()
+        if member is None:
+            from django.http import Http404
+
+            raise Http404
+        return member
+
+    @extend_schema(summary="A member's consent to messages and its history")
+    def get(self, request, member_id: int):
+        return Response(_consent_state(self._member(member_id).pk))
+
+    @extend_schema(request=ConsentRecordSerializer, summary="Record a consent given at the counter")
+    def post(self, request, member_id: int):
+        member = self._member(member_id)
+        serializer = ConsentRecordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            actions.do_record_consent(member, actor=request.user, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"detail": error.messages}) from None
+        return Response(_consent_state(member.pk), status=status.HTTP_201_CREATED)
