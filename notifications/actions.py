@@ -52,6 +52,10 @@ MAX_ATTEMPTS = 6
 BACKOFF_BASE = 30  # seconds: 30, 60, 120, 240, 480 (+ jitter)
 BACKOFF_CAP = 3600
 NO_CONSENT = "no consent"
+# Reasons kept in ``last_error`` as stable codes (like NO_CONSENT), not in whichever language
+# happens to be active in the worker.
+MARKETING_WINDOW = "held for the marketing window"
+FREQUENCY_CAP = "frequency cap"
 CAP_LOCK = 0x6E63  # advisory lock class of a phone's daily marketing cap ("nc")
 
 
@@ -454,7 +458,7 @@ def _hold_for_manners(messages, token, notification_settings, tenant, now):
         quiet = message.channel == Channel.SMS and selectors.quiet_until(
             notification_settings, tenant, now
         )
-        reason = _("held for quiet hours") if quiet else _("held for the marketing window")
+        reason = _("held for quiet hours") if quiet else MARKETING_WINDOW
         waiting.setdefault((until, reason), []).append(message)
     for (until, reason), group in waiting.items():
         _release(group, token, due_at=until, reason=reason)
@@ -481,7 +485,7 @@ def _hold_over_cap(messages, token, notification_settings, tenant, now):
         )
         or midnight
     )
-    _release(over, token, due_at=tomorrow, reason=_("frequency cap"))
+    _release(over, token, due_at=tomorrow, reason=FREQUENCY_CAP)
     over_ids = {m.pk for m in over}
     return [m for m in messages if m.pk not in over_ids], len(over)
 
