@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -238,11 +238,22 @@ def _consent_state(member_id: int) -> dict:
     }
 
 
+CONSENT_STATE = inline_serializer(
+    "MemberConsents",
+    {
+        "member": serializers.IntegerField(),
+        "consents": serializers.ListField(child=serializers.DictField()),
+        "history": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
 class MemberConsentView(TenantAPIView):
     """GET: the member's current choices and their history (newest 100). POST: record a choice
     the member gave at the counter (or on paper: ``source`` "import"), with ``given_at`` (default
     now); the recorder (the API key or the staff member) is kept with it."""
 
+    serializer_class = ConsentRecordSerializer  # for the schema
     read_capability = "members.view"
     write_capability = "members.edit"
 
@@ -254,7 +265,9 @@ class MemberConsentView(TenantAPIView):
             raise Http404
         return member
 
-    @extend_schema(summary="A member's consent to messages and its history")
+    @extend_schema(
+        responses=CONSENT_STATE, summary="A member's consent to messages and its history"
+    )
     def get(self, request, member_id: int):
         return Response(_consent_state(self._member(member_id).pk))
 
