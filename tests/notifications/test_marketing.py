@@ -150,6 +150,8 @@ class TestOptOutLine:
         assert response.status_code == 302
         grant_at_counter(staff, li)
         assert marketing(li).body == "Offer 1. Reply R to opt out"
+        # the default (Chinese) template has no line of its own: it gets one
+        assert marketing(li, 2, language="zh-hans").body.endswith("拒收请回复R")
 
     def test_a_marketing_broadcast_by_sms_carries_it(self, staff, world, li):
         configure(staff, marketing_start="00:00", marketing_end="00:00")
@@ -226,12 +228,18 @@ class TestMarketingWindow:
         assert offer.due_at == datetime.datetime(2026, 11, 22, 8, 0, tzinfo=SHANGHAI)
 
     def test_quiet_hours_still_apply_on_top_of_the_window(self, staff, li):
-        configure(staff, quiet_start="22:00", quiet_end="09:00")
+        configure(staff, quiet_start="07:00", quiet_end="09:00")
         grant_at_counter(staff, li)
-        with time_machine.travel(datetime.datetime(2026, 11, 21, 7, 0, tzinfo=SHANGHAI)):
-            offer = marketing(li)
-        # the window opens at 08:00, inside quiet hours: the offer goes when both allow it
+        with time_machine.travel(datetime.datetime(2026, 11, 21, 6, 0, tzinfo=SHANGHAI)):
+            offer = marketing(li, 1)
+        # not quiet at 06:00, but the window opens at 08:00, inside quiet hours: the offer goes
+        # when both allow it
         assert offer.due_at == datetime.datetime(2026, 11, 21, 9, 0, tzinfo=SHANGHAI)
+        configure(staff, quiet_start="22:00", quiet_end="07:30")
+        with time_machine.travel(datetime.datetime(2026, 11, 21, 7, 0, tzinfo=SHANGHAI)):
+            offer = marketing(li, 2)
+        # quiet hours end at 07:30, the window opens at 08:00
+        assert offer.due_at == datetime.datetime(2026, 11, 21, 8, 0, tzinfo=SHANGHAI)
 
 
 # --- the daily cap per phone -------------------------------------------------------------------
@@ -286,7 +294,11 @@ class TestDailyCap:
         gateway.fail_with = None
         with time_machine.travel(noon + datetime.timedelta(minutes=5), tick=False):
             assert deliver(offer)["sent"] == 1
-        assert offer.status == MessageStatus.SENT
+            assert offer.status == MessageStatus.SENT
+            # the retried offer took the day's one slot: the next one waits
+            later = marketing(li, 2)
+            assert deliver(later)["held"] == 1
+        assert later.last_error == "frequency cap"
 
 
 @pytest.mark.django_db(transaction=True)
