@@ -5,7 +5,8 @@ from rest_framework.routers import DefaultRouter
 
 from complaints.api import ReturnVisitViewSet, TicketViewSet
 from core.api.stores import StoreViewSet
-from membership.api import MemberViewSet
+from membership.api import MemberConsentView, MemberViewSet
+from notifications.api import SmsInboundView
 from points.api import PointsViewSet, PurchaseViewSet, RedemptionViewSet
 from tiers.api import MemberTierView
 
@@ -21,6 +22,8 @@ router.register("return-visits", ReturnVisitViewSet, basename="return-visit")
 
 urlpatterns = [
     path("members/<int:member_id>/tier/", MemberTierView.as_view(), name="member-tier"),
+    path("members/<int:member_id>/consents/", MemberConsentView.as_view(), name="member-consents"),
+    path("sms/inbound/", SmsInboundView.as_view(), name="sms-inbound"),
     *router.urls,
 ]
 

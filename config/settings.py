@@ -316,6 +316,9 @@ NOTIFICATIONS_SMS_BACKEND = env.str(
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_API_KEY = env.str("SMS_HTTP_API_KEY", default="")
 SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
+# The gateway's shared secret for its inbound callback (POST /api/v1/<tenant>/sms/inbound/ with
+# "Authorization: Bearer <secret>"); empty: the callback takes tenant API keys only.
+SMS_HTTP_INBOUND_SECRET = env.str("SMS_HTTP_INBOUND_SECRET", default="")
 
 # --- API ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from core import tenancy
 from core.dates import add_months
 from core.exceptions import Conflict, Forbidden
-from notifications.actions import do_enqueue_message
+from notifications.actions import do_enqueue_message, do_set_consent
 
 from . import pii, selectors
 from .models import (
@@ -546,3 +546,26 @@ def do_run_import(batch: MemberImport, *, actor) -> MemberImport:
         batch.rows = []
         batch.save(update_fields=["errors", "imported_count", "status", "rows_encrypted"])
     return batch
+
+
+# --- consent recorded by staff ------------------------------------------------------------------
+
+
+def do_record_consent(
+    member: Member, *, channel: str, purpose: str, granted: bool, source: str, actor, given_at=None
+):
+    """A choice the member gave at the counter (or on paper, imported), recorded by a staff
+    member or an API key: kept by notifications as the current choice and in its history, with
+    the time it was given, the source and who recorded it. An erased member's consent stays
+    withdrawn."""
+    if member.erased_at is not None:
+        raise Conflict(_("This member's personal data was erased."), code="erased")
+    return do_set_consent(
+        member_id=member.pk,
+        channel=channel,
+        purpose=purpose,
+        granted=granted,
+        source=source,
+        actor=actor,
+        given_at=given_at,
+    )

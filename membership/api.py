@@ -1,18 +1,22 @@
 """Members over the API (served at /api/v1/<tenant>/members/)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core import tenancy
 from core.api.serializers import Serializer, TenantModelSerializer
-from core.api.views import TenantViewSet
+from core.api.views import TenantAPIView, TenantViewSet
 from core.models import Store
+from notifications.models import Channel, Purpose
+from notifications.selectors import consent_changes_for_member, consents_for_member
 
 from . import actions, selectors
+from .forms import STAFF_CONSENT_SOURCES, validate_given_at
 from .models import IdType, Member, MemberStatus
 from .validators import validate_id_number
 
@@ -203,3 +207,91 @@ class MemberViewSet(TenantViewSet):
             reason=serializer.validated_data.get("reason", ""),
         )
         return Response(self._shown(request, "status", member))
+
+
+# --- consent recorded by staff ------------------------------------------------------------------
+
+
+class ConsentRecordSerializer(Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    purpose = serializers.ChoiceField(choices=Purpose.choices)
+    granted = serializers.BooleanField()
+    source = serializers.ChoiceField(
+        choices=[(source.value, source.label) for source in STAFF_CONSENT_SOURCES],
+        default="counter",
+    )
+    given_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+    def validate_given_at(self, value):
+        try:
+            validate_given_at(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        return value
+
+
+def _consent_state(member_id: int) -> dict:
+    return {
+        "member": member_id,
+        "consents": [
+            {
+                "channel": c.channel,
+                "purpose": c.purpose,
+                "granted": c.granted,
+                "updated_at": c.updated_at,
+            }
+            for c in consents_for_member(member_id)
+        ],
+        "history": [
+            {
+                "channel": c.channel,
+                "purpose": c.purpose,
+                "granted": c.granted,
+                "source": c.source,
+                "actor": c.actor,
+                "given_at": c.given_at,
+                "recorded_at": c.recorded_at,
+            }
+            for c in consent_changes_for_member(member_id)[:100]
+        ],
+    }
+
+
+CONSENT_STATE = inline_serializer(
+    "MemberConsents",
+    {
+        "member": serializers.IntegerField(),
+        "consents": serializers.ListField(child=serializers.DictField()),
+        "history": serializers.ListField(child=serializers.DictField()),
+    },
+)
+
+
+class MemberConsentView(TenantAPIView):
+    """GET: the member's current choices and their history (newest 100). POST: record a choice
+    the member gave at the counter (or on paper: ``source`` "import"), with ``given_at`` (default
+    now); the recorder (the API key or the staff member) is kept with it."""
+
+    serializer_class = ConsentRecordSerializer  # for the schema
+    read_capability = "members.view"
+    write_capability = "members.edit"
+
+    def _member(self, member_id: int) -> Member:
+        member = Member.objects.filter(pk=member_id).first()
+        if member is None:
+            raise Http404
+        return member
+
+    @extend_schema(
+        responses=CONSENT_STATE, summary="A member's consent to messages and its history"
+    )
+    def get(self, request, member_id: int):
+        return Response(_consent_state(self._member(member_id).pk))
+
+    @extend_schema(request=ConsentRecordSerializer, summary="Record a consent given at the counter")
+    def post(self, request, member_id: int):
+        member = self._member(member_id)
+        serializer = ConsentRecordSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.do_record_consent(member, actor=request.user, **serializer.validated_data)
+        return Response(_consent_state(member.pk), status=status.HTTP_201_CREATED)

@@ -7,10 +7,15 @@ class MembershipConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self):
-        from notifications.registry import register_audience, register_reminder_source
+        from notifications.registry import (
+            register_audience,
+            register_phone_lookup,
+            register_reminder_source,
+        )
 
-        from . import reminders
+        from . import reminders, selectors
 
         register_reminder_source("birthday", reminders.birthday_greetings)
         register_reminder_source("membership_expiring", reminders.membership_expiring)
         register_audience(reminders.audience)
+        register_phone_lookup(selectors.member_ids_with_phone)

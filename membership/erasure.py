@@ -30,7 +30,7 @@ from django.utils.translation import override
 
 from core import tenancy
 from notifications.actions import do_forget_member, do_set_consent
-from notifications.models import Channel, Purpose
+from notifications.models import Channel, ConsentSource, Purpose
 
 from .models import (
     Card,
@@ -150,7 +150,14 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
     do_forget_member(member.pk)
     for channel in Channel.values:
         for purpose in Purpose.values:
-            do_set_consent(member_id=member.pk, channel=channel, purpose=purpose, granted=False)
+            do_set_consent(
+                member_id=member.pk,
+                channel=channel,
+                purpose=purpose,
+                granted=False,
+                source=ConsentSource.ERASURE,
+                actor=actor_user if actor_user is not None else "erasure",
+            )
 
     # Signing in: the credential goes; every portal session is bound to it and ends with it.
     MemberCredential.objects.filter(member=member).delete()

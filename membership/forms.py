@@ -1,3 +1,5 @@
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -7,6 +9,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from core import tenancy
 from core.forms import TenantModelForm
 from core.models import Store
+from notifications.models import Channel, ConsentSource, Purpose
 
 from . import selectors
 from .models import OPTIONAL_FIELDS, Gender, IdType, Member, MembershipSettings, TerminationSource
@@ -261,3 +264,43 @@ class MembershipSettingsAdminForm(TenantModelForm):
         if not 4 <= digits <= 16:
             raise ValidationError(_("Between 4 and 16 digits."))
         return digits
+
+
+# Where a consent recorded by staff (the member page, the API) may come from; the portal, an SMS
+# reply and an erasure write their own.
+STAFF_CONSENT_SOURCES = [ConsentSource.COUNTER, ConsentSource.IMPORT]
+CONSENT_CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+def validate_given_at(value):
+    """A consent cannot have been given in the future (a few minutes of clock skew allowed)."""
+    if value is not None and value > timezone.now() + CONSENT_CLOCK_SKEW:
+        raise ValidationError(_("A consent cannot be given in the future."))
+
+
+class ConsentRecordForm(forms.Form):
+    """A choice the member made in person (at the counter) or on paper, recorded by staff."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=Purpose.choices, initial="marketing")
+    granted = forms.TypedChoiceField(
+        label=_("Choice"),
+        choices=[("yes", _("Agrees")), ("no", _("Does not agree"))],
+        coerce=lambda value: value == "yes",
+    )
+    source = forms.ChoiceField(
+        label=_("Given"),
+        choices=[(source.value, source.label) for source in STAFF_CONSENT_SOURCES],
+        initial=ConsentSource.COUNTER,
+    )
+    given_at = forms.DateTimeField(
+        label=_("Given at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("Empty: now."),
+        validators=[validate_given_at],
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "consent-%s")  # unique ids beside the page's other forms
+        super().__init__(*args, **kwargs)

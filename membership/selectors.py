@@ -56,6 +56,16 @@ def members_by_phone(value: str) -> QuerySet[Member]:
     return Member.objects.filter(phone=phone)
 
 
+def member_ids_with_phone(value: str) -> list[int]:
+    """Members with this phone as an SMS gateway reports it: "+8613800000001", "13800000001", or
+    "8613800000001" (the country code without "+")."""
+    ids = list(members_by_phone(value).values_list("pk", flat=True))
+    digits = _DIGITS.sub("", value or "")
+    if not ids and digits and not value.strip().startswith("+"):
+        ids = list(members_by_phone(f"+{digits}").values_list("pk", flat=True))
+    return ids
+
+
 def cards_by_number(value: str) -> QuerySet[Card]:
     number = _DIGITS.sub("", value)
     if not number:

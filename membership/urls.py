@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/card/lost/", views.member_card_lost, name="card_lost"),
     path("<int:pk>/card/reissue/", views.member_card_reissue, name="card_reissue"),
     path("<int:pk>/status/", views.member_status, name="status"),
+    path("<int:pk>/consent/", views.member_consent, name="consent"),
     path("<int:pk>/terminate/", views.member_request_termination, name="terminate"),
     path("terminations/", views.termination_queue, name="terminations"),
     path("terminations/<int:pk>/decide/", views.termination_decide, name="termination_decide"),

@@ -14,10 +14,15 @@ from django.views.decorators.http import require_POST
 from core import tenancy
 from core.access import tenant_view
 from core.roles import role_has
-from notifications.selectors import messages_for_member
+from notifications.selectors import (
+    consent_changes_for_member,
+    consents_for_member,
+    messages_for_member,
+)
 
 from . import actions, imports, selectors
 from .forms import (
+    ConsentRecordForm,
     ErasureDecisionForm,
     ImportUploadForm,
     MemberForm,
@@ -114,6 +119,9 @@ def _detail_context(request, member, **extra):
         "status_form": StatusForm(),
         "reason_form": ReasonForm(),
         "termination_form": TerminationRequestForm(),
+        "consents": consents_for_member(member.pk),
+        "consent_changes": consent_changes_for_member(member.pk)[:20],
+        "consent_form": extra.pop("consent_form", None) or ConsentRecordForm(),
         **extra,
     }
 
@@ -200,6 +208,33 @@ def member_status(request, pk):
         messages.error(request, _error_text(error))
     else:
         messages.success(request, _("Status changed."))
+    return redirect("membership:detail", pk=member.pk)
+
+
+@require_POST
+@tenant_view("members.edit")
+def member_consent(request, pk):
+    """Record a consent the member gave at the counter (or on paper), with when and by whom."""
+    member = get_object_or_404(Member, pk=pk)
+    form = ConsentRecordForm(request.POST)
+    if not form.is_valid():
+        context = _detail_context(request, member, consent_form=form)
+        return render(request, "membership/detail.html", context, status=400)
+    data = form.cleaned_data
+    try:
+        actions.do_record_consent(
+            member,
+            channel=data["channel"],
+            purpose=data["purpose"],
+            granted=data["granted"],
+            source=data["source"],
+            given_at=data["given_at"],
+            actor=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Consent recorded."))
     return redirect("membership:detail", pk=member.pk)
 
 

@@ -11,6 +11,7 @@ dropped by the provider.
 import datetime
 import logging
 import random
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from itertools import islice
@@ -31,6 +32,8 @@ from .models import (
     BroadcastStatus,
     Channel,
     Consent,
+    ConsentChange,
+    ConsentSource,
     Message,
     MessageStatus,
     Purpose,
@@ -49,6 +52,11 @@ MAX_ATTEMPTS = 6
 BACKOFF_BASE = 30  # seconds: 30, 60, 120, 240, 480 (+ jitter)
 BACKOFF_CAP = 3600
 NO_CONSENT = "no consent"
+# Reasons kept in ``last_error`` as stable codes (like NO_CONSENT), not in whichever language
+# happens to be active in the worker.
+MARKETING_WINDOW = "held for the marketing window"
+FREQUENCY_CAP = "frequency cap"
+CAP_LOCK = 0x6E63  # advisory lock class of a phone's daily marketing cap ("nc")
 
 
 def _queue_delivery(message_ids: list[int]) -> None:
@@ -156,27 +164,60 @@ def _build(
     )
 
 
+def with_opt_out(body: str, *, channel: str, purpose: str, language: str, settings) -> str:
+    """A marketing SMS ends with the tenant's opt-out line in its language (once: a text that
+    already ends with it, e.g. a tenant template that has it, is left alone)."""
+    if channel != Channel.SMS or purpose != Purpose.MARKETING:
+        return body
+    line = settings.opt_out_text(language).strip()
+    if not line or body.rstrip().endswith(line):
+        return body
+    return f"{body.rstrip()} {line}"
+
+
 def _apply_manners(messages: list[Message], notification_settings, tenant) -> None:
-    """Consent (skip with a reason) and quiet hours (hold SMS until they end, except messages
-    the member asked for just now, such as a one-time code), in place."""
+    """In place: the opt-out line of marketing SMS, consent (skip with a reason), quiet hours
+    (hold SMS until they end, except messages the member asked for just now, such as a one-time
+    code) and the marketing window (hold marketing until it opens)."""
     now = timezone.now()
-    hold_until = selectors.quiet_until(notification_settings, tenant, now)
+    holds: dict[tuple, datetime.datetime | None] = {}
     for (channel, purpose), group in _group(messages).items():
         allowed = selectors.allowed_members([m.member_id for m in group], channel, purpose)
         for message in group:
+            for name in ("body", "redacted_body"):
+                if getattr(message, name):
+                    setattr(
+                        message,
+                        name,
+                        with_opt_out(
+                            getattr(message, name),
+                            channel=channel,
+                            purpose=purpose,
+                            language=message.language,
+                            settings=notification_settings,
+                        ),
+                    )
             if message.member_id is not None and message.member_id not in allowed:
                 message.status = MessageStatus.SKIPPED
                 message.last_error = NO_CONSENT
                 message.leased_until = None
                 if message.redacted_body:
                     message.body, message.redacted_body = message.redacted_body, ""
-            elif (
-                channel == Channel.SMS
-                and hold_until is not None
-                and not is_on_demand(message.template)
-            ):
+                continue
+            on_demand = is_on_demand(message.template)
+            if (channel, purpose, on_demand) not in holds:
+                holds[(channel, purpose, on_demand)] = selectors.hold_until(
+                    notification_settings,
+                    tenant,
+                    now,
+                    channel=channel,
+                    purpose=purpose,
+                    on_demand=on_demand,
+                )
+            hold_until = holds[(channel, purpose, on_demand)]
+            if hold_until is not None:
                 message.due_at = hold_until
-                message.leased_until = None  # the sweep sends it when quiet hours end
+                message.leased_until = None  # the sweep sends it when the hold ends
 
 
 @dataclass(slots=True)
@@ -363,14 +404,10 @@ def do_deliver_messages(message_ids: list[int]) -> dict:
                     counts["skipped"] += 1
                 else:
                     sendable.append(message)
-        hold_until = selectors.quiet_until(notification_settings, tenant, now)
-        if hold_until is not None:
-            held = [
-                m for m in sendable if m.channel == Channel.SMS and not is_on_demand(m.template)
-            ]
-            _release(held, token, due_at=hold_until, reason=_("held for quiet hours"))
-            counts["held"] += len(held)
-            sendable = [m for m in sendable if m not in held]
+        sendable, held = _hold_for_manners(sendable, token, notification_settings, tenant, now)
+        counts["held"] += held
+        sendable, held = _hold_over_cap(sendable, token, notification_settings, tenant, now)
+        counts["held"] += held
         try:
             granted = take_rate_slots(
                 tenant.pk, notification_settings.rate_per_minute, len(sendable), now
@@ -399,6 +436,95 @@ def do_deliver_messages(message_ids: list[int]) -> dict:
         # reference, which the gateway (or the file backend) deduplicates.
         mark_sent(accepted, token)
     return counts
+
+
+def _hold_for_manners(messages, token, notification_settings, tenant, now):
+    """Give back claimed rows that must wait: SMS in quiet hours (not on-demand ones), marketing
+    outside the marketing window. Returns (rows to send now, how many were held)."""
+    waiting: dict[tuple, list[Message]] = {}
+    sendable = []
+    for message in messages:
+        until = selectors.hold_until(
+            notification_settings,
+            tenant,
+            now,
+            channel=message.channel,
+            purpose=message.purpose,
+            on_demand=is_on_demand(message.template),
+        )
+        if until is None:
+            sendable.append(message)
+            continue
+        quiet = message.channel == Channel.SMS and selectors.quiet_until(
+            notification_settings, tenant, now
+        )
+        reason = _("held for quiet hours") if quiet else MARKETING_WINDOW
+        waiting.setdefault((until, reason), []).append(message)
+    for (until, reason), group in waiting.items():
+        _release(group, token, due_at=until, reason=reason)
+    return sendable, sum(len(group) for group in waiting.values())
+
+
+def _hold_over_cap(messages, token, notification_settings, tenant, now):
+    """The per-phone daily cap of marketing SMS: rows beyond it wait for the next day's window.
+    Returns (rows to send now, how many were held)."""
+    cap = notification_settings.marketing_sms_daily_cap
+    capped = [m for m in messages if m.channel == Channel.SMS and m.purpose == Purpose.MARKETING]
+    if not cap or not capped:
+        return messages, 0
+    today = now.astimezone(tenant.tzinfo).date()
+    over = take_cap_slots(capped, token, cap, today)
+    if not over:
+        return messages, 0
+    midnight = datetime.datetime.combine(
+        today + datetime.timedelta(days=1), datetime.time(0), tzinfo=tenant.tzinfo
+    )
+    tomorrow = (
+        selectors.hold_until(
+            notification_settings, tenant, midnight, channel=Channel.SMS, purpose=Purpose.MARKETING
+        )
+        or midnight
+    )
+    _release(over, token, due_at=tomorrow, reason=FREQUENCY_CAP)
+    over_ids = {m.pk for m in over}
+    return [m for m in messages if m.pk not in over_ids], len(over)
+
+
+def take_cap_slots(messages: list[Message], token, cap: int, today: datetime.date) -> list:
+    """Give each claimed marketing SMS a slot of its phone's ``cap`` for ``today`` (the tenant's
+    date) and return those that found none. Atomic across workers: one transaction takes an
+    advisory lock per phone (in a fixed order), counts the phone's rows already holding a slot
+    today (waiting, being sent or sent), and marks the winners with ``cap_date``. A row that
+    already holds today's slot (a retry, a re-delivery after a crash) keeps it and is not
+    counted again."""
+    tenant_id = tenancy.current_tenant().pk
+    needing = [m for m in messages if m.cap_date != today]
+    if not needing:
+        return []
+    phones = sorted({m.recipient for m in needing})
+    table = Message._meta.db_table
+    over, winners = [], []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for phone in phones:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CAP_LOCK, f"{tenant_id}:{phone}"]
+            )
+        cursor.execute(
+            f"SELECT recipient, count(*) FROM {table} WHERE tenant_id = %s "
+            "AND recipient = ANY(%s::text[]) AND cap_date = %s "
+            "AND status IN ('pending', 'sending', 'sent') GROUP BY recipient",
+            [tenant_id, phones, today],
+        )
+        used = dict(cursor.fetchall())
+        for message in sorted(needing, key=lambda m: (m.due_at, m.pk)):
+            if used.get(message.recipient, 0) < cap:
+                used[message.recipient] = used.get(message.recipient, 0) + 1
+                winners.append(message.pk)
+                message.cap_date = today
+            else:
+                over.append(message)
+        Message.objects.filter(pk__in=winners, claim_token=token).update(cap_date=today)
+    return over
 
 
 def _group(messages):
@@ -550,9 +676,13 @@ def _write_broadcast_rows(broadcast: Broadcast, rows: list, rendered: dict, now)
     if not rows:
         return 0
     tenant = tenancy.current_tenant()
-    hold_until = None
-    if broadcast.channel == Channel.SMS:
-        hold_until = selectors.quiet_until(selectors.settings_for_tenant(), tenant, now)
+    hold_until = selectors.hold_until(
+        selectors.settings_for_tenant(),
+        tenant,
+        now,
+        channel=broadcast.channel,
+        purpose=broadcast.purpose,
+    )
     languages = sorted(rendered)
     params = {
         "tenant": tenant.pk,
@@ -659,6 +789,7 @@ def _expand_broadcast(broadcast_id: int, tenant, audience) -> int:
         broadcast.save(update_fields=["status", "last_error"])
         return 0
     custom = selectors.custom_templates([("broadcast", None)])
+    notification_settings = selectors.settings_for_tenant()
     rendered: dict[str, tuple[str, str]] = {}
     written = 0
     addressed: set = set()
@@ -681,6 +812,13 @@ def _expand_broadcast(broadcast_id: int, tenant, audience) -> int:
                         language=language,
                         custom=custom.get(("broadcast", language)),
                     )[:2]
+                    body = with_opt_out(
+                        body,
+                        channel=broadcast.channel,
+                        purpose=broadcast.purpose,
+                        language=language,
+                        settings=notification_settings,
+                    )
                     rendered[language] = (broadcast.subject or subject, body)
                 rows.append((recipient.member_id, language, address))
                 addressed.add(recipient.member_id)
@@ -764,11 +902,93 @@ def do_forget_member(member_id: int) -> int:
 # --- consent ------------------------------------------------------------------------------------
 
 
-def do_set_consent(*, member_id: int, channel: str, purpose: str, granted: bool) -> Consent:
-    consent, _created = Consent.objects.update_or_create(
-        member_id=member_id,
-        channel=channel,
-        purpose=purpose,
-        defaults={"granted": granted, "updated_at": timezone.now()},
-    )
+def consent_actor(principal) -> str:
+    """How a consent change names who recorded it, never by a person's name: ``staff #<user
+    id>`` for a signed-in staff member, ``api-key:<id>`` for an API key; a string (``member
+    #<id>``, a system name) as it is."""
+    if isinstance(principal, str):
+        return principal
+    api_key = getattr(principal, "api_key", None)
+    if api_key is not None:
+        return f"api-key:{api_key.key_id}"
+    if getattr(principal, "is_authenticated", False) and principal.pk is not None:
+        return f"staff #{principal.pk}"
+    raise ValueError("A consent change needs who recorded it.")
+
+
+def do_set_consent(
+    *,
+    member_id: int,
+    channel: str,
+    purpose: str,
+    granted: bool,
+    source: ConsentSource | str,
+    actor,
+    given_at: datetime.datetime | None = None,
+) -> Consent:
+    """Record a member's choice for one channel and purpose and keep it in the history
+    (``ConsentChange``, insert-only: who, from where, when). ``given_at`` is when the member gave
+    it (default now; staff may enter an earlier time for a consent given at the counter). The
+    current choice is the one given last: a choice given before the one on record is kept in
+    the history and does not replace it."""
+    if source not in ConsentSource.values:
+        raise ValueError(f"Unknown consent source {source!r}")
+    now = timezone.now()
+    given_at = given_at or now
+    with transaction.atomic():
+        ConsentChange.objects.create(
+            member_id=member_id,
+            channel=channel,
+            purpose=purpose,
+            granted=granted,
+            source=str(source),
+            actor=consent_actor(actor)[:100],
+            given_at=given_at,
+            recorded_at=now,
+        )
+        consent, created = Consent.objects.select_for_update().get_or_create(
+            member_id=member_id,
+            channel=channel,
+            purpose=purpose,
+            defaults={"granted": granted, "updated_at": given_at},
+        )
+        if not created and given_at >= consent.updated_at:
+            consent.granted, consent.updated_at = granted, given_at
+            consent.save(update_fields=["granted", "updated_at"])
     return consent
+
+
+# --- replies to marketing SMS ------------------------------------------------------------------
+
+OPT_OUT_REPLIES = frozenset({"R", "TD", "T", "退订"})
+SMS_GATEWAY_ACTOR = "sms gateway"
+
+
+def is_opt_out_reply(text: str) -> bool:
+    """Whether a member's SMS is an opt-out reply: R, TD, T or 退订, in any case, full-width or
+    not, with surrounding spaces or a closing full stop or exclamation mark."""
+    normalised = unicodedata.normalize("NFKC", text or "").strip()
+    while normalised and normalised[-1] in ".!。":
+        normalised = normalised[:-1].rstrip()
+    return normalised.upper() in OPT_OUT_REPLIES
+
+
+def do_receive_sms(*, phone: str, text: str) -> list[int]:
+    """An SMS a member sent to the tenant (through the gateway's inbound callback). An opt-out
+    reply withdraws marketing by SMS for every member with that phone in the tenant (a history
+    row each, source "sms_reply", actor "sms gateway"); any other text is ignored and nothing
+    of it is kept. Returns the ids of the members whose consent was withdrawn."""
+    if not is_opt_out_reply(text):
+        return []
+    member_ids = registry.members_with_phone(phone)
+    with transaction.atomic():
+        for member_id in member_ids:
+            do_set_consent(
+                member_id=member_id,
+                channel=Channel.SMS,
+                purpose=Purpose.MARKETING,
+                granted=False,
+                source=ConsentSource.SMS_REPLY,
+                actor=SMS_GATEWAY_ACTOR,
+            )
+    return member_ids

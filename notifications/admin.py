@@ -10,6 +10,7 @@ from .models import (
     Broadcast,
     BroadcastStatus,
     Consent,
+    ConsentChange,
     Message,
     MessageTemplate,
     NotificationSettings,
@@ -145,6 +146,9 @@ class NotificationSettingsAdmin(TenantModelAdmin):
         "quiet_end",
         "rate_per_minute",
         "send_hour",
+        "marketing_start",
+        "marketing_end",
+        "marketing_sms_daily_cap",
     ]
 
     def has_add_permission(self, request, *args):
@@ -156,11 +160,34 @@ class NotificationSettingsAdmin(TenantModelAdmin):
 
 
 @register(Consent)
-class ConsentAdmin(TenantModelAdmin):
+class ConsentAdmin(ReadOnlyTenantAdmin):
+    """The current choices, read-only: every change goes through ``do_set_consent`` (the member
+    page, the API, the portal, an SMS reply) so that it is kept in the consent history."""
+
     capability = "notifications.manage"
     list_display = ["member_id", "channel", "purpose", "granted", "updated_at"]
     list_filter = ["channel", "purpose", "granted"]
     search_fields = ["=member_id"]
+
+
+@register(ConsentChange)
+class ConsentChangeAdmin(ReadOnlyTenantAdmin):
+    """The consent history: insert-only."""
+
+    capability = "notifications.manage"
+    list_display = [
+        "recorded_at",
+        "member_id",
+        "channel",
+        "purpose",
+        "granted",
+        "source",
+        "actor",
+        "given_at",
+    ]
+    list_filter = ["channel", "purpose", "granted", "source"]
+    search_fields = ["=member_id"]
+    ordering = ["-recorded_at"]
 
 
 @register(Broadcast)

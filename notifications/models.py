@@ -89,6 +89,9 @@ class Message(TenantOwnedModel):
     leased_until = models.DateTimeField(_("leased until"), null=True, blank=True)
     claim_token = models.UUIDField(_("claim token"), null=True, blank=True, editable=False)
     provider_message_id = models.CharField(_("provider message id"), max_length=100, blank=True)
+    # A marketing SMS that took one of its phone's daily slots: the tenant-local date it counts
+    # against (see ``actions.take_cap_slots``). Kept on a retry, so a retry does not count twice.
+    cap_date = models.DateField(_("counted against the daily cap of"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
@@ -106,6 +109,11 @@ class Message(TenantOwnedModel):
                 fields=["tenant", "due_at"],
                 name="message_open_due",
                 condition=models.Q(status__in=["pending", "sending"]),
+            ),
+            models.Index(
+                fields=["tenant", "recipient", "cap_date"],
+                name="message_marketing_cap",
+                condition=models.Q(cap_date__isnull=False),
             ),
         ]
 
@@ -159,6 +167,38 @@ class NotificationSettings(TenantOwnedModel):
     send_hour = models.PositiveSmallIntegerField(
         _("reminder hour (local time)"), default=10, validators=[MaxValueValidator(23)]
     )
+    marketing_start = models.TimeField(
+        _("marketing window start"),
+        default=datetime.time(8, 0),
+        validators=[_validate_quiet_time],
+        help_text=_(
+            "Marketing messages go out only between start and end (the tenant's time zone), in "
+            "addition to quiet hours; one due outside waits for the window. Equal: any time."
+        ),
+    )
+    marketing_end = models.TimeField(
+        _("marketing window end"), default=datetime.time(21, 0), validators=[_validate_quiet_time]
+    )
+    marketing_sms_daily_cap = models.PositiveSmallIntegerField(
+        _("marketing SMS per phone per day"),
+        default=1,
+        help_text=_(
+            "More marketing SMS to one phone on one day (the tenant's date) wait for the next "
+            "day's window. 0: no cap."
+        ),
+    )
+    sms_opt_out_zh = models.CharField(
+        _("SMS opt-out text (Chinese)"),
+        max_length=40,
+        default="拒收请回复R",
+        help_text=_("Appended to every marketing SMS in Chinese."),
+    )
+    sms_opt_out_en = models.CharField(
+        _("SMS opt-out text (English)"),
+        max_length=40,
+        default="Reply R to opt out",
+        help_text=_("Appended to every marketing SMS in English."),
+    )
 
     class Meta:
         verbose_name = _("notification settings")
@@ -169,6 +209,10 @@ class NotificationSettings(TenantOwnedModel):
 
     def __str__(self) -> str:
         return str(_("Notification settings"))
+
+    def opt_out_text(self, language: str) -> str:
+        """The opt-out line for a marketing SMS in ``language`` (Chinese or else English)."""
+        return self.sms_opt_out_zh if (language or "").startswith("zh") else self.sms_opt_out_en
 
 
 class MessageTemplate(TenantOwnedModel):
@@ -220,6 +264,44 @@ class Consent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.channel}/{self.purpose}: {self.granted}"
+
+
+class ConsentSource(models.TextChoices):
+    COUNTER = "counter", _("At the counter")
+    PORTAL = "portal", _("Member portal")
+    SMS_REPLY = "sms_reply", _("SMS reply")
+    IMPORT = "import", _("Import")
+    ERASURE = "erasure", _("Erasure of the member's data")
+
+
+class ConsentChange(TenantOwnedModel):
+    """Insert-only history of consent: one row per choice recorded, whoever recorded it.
+
+    ``actor`` is never a person's name: ``staff #<user id>``, ``member #<id>``, ``api-key:<id>``
+    or a system name (``sms gateway``, ``erasure``). ``given_at`` is when the member gave the
+    choice (staff may enter an earlier time for a consent given at the counter), ``recorded_at``
+    when it was written."""
+
+    member_id = models.BigIntegerField(_("member"))
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices)
+    granted = models.BooleanField(_("granted"))
+    source = models.CharField(_("source"), max_length=20, choices=ConsentSource.choices)
+    actor = models.CharField(_("recorded by"), max_length=100)
+    given_at = models.DateTimeField(_("given at"), default=timezone.now)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent changes")
+        indexes = [
+            models.Index(
+                fields=["tenant", "member_id", "recorded_at"], name="consent_change_member"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.channel}/{self.purpose}: {self.granted} ({self.source})"
 
 
 class BroadcastStatus(models.TextChoices):

@@ -49,6 +49,7 @@ Audience = Callable[[object, dict], Iterable[Recipient]]
 
 _reminder_sources: dict[str, ReminderSource] = {}
 _audience: list[Audience] = []
+_phone_lookup: list[Callable[[str], list[int]]] = []
 
 SEGMENT_KEYS = {"tiers": list, "stores": list, "birthday_month": int}
 
@@ -72,6 +73,16 @@ def register_audience(func: Audience) -> None:
 
 def audience() -> Audience | None:
     return _audience[0] if _audience else None
+
+
+def register_phone_lookup(func: Callable[[str], list[int]]) -> None:
+    """The function that finds the active tenant's members with a phone number as an SMS
+    gateway reports it (``membership`` provides it; used for replies such as "退订")."""
+    _phone_lookup[:] = [func]
+
+
+def members_with_phone(phone: str) -> list[int]:
+    return list(_phone_lookup[0](phone)) if _phone_lookup else []
 
 
 @contextlib.contextmanager

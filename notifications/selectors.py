@@ -7,7 +7,15 @@ from django.db.models import QuerySet
 
 from core import tenancy
 
-from .models import Consent, Message, MessageTemplate, NotificationSettings, Purpose
+from .models import (
+    Channel,
+    Consent,
+    ConsentChange,
+    Message,
+    MessageTemplate,
+    NotificationSettings,
+    Purpose,
+)
 
 
 def settings_for_tenant() -> NotificationSettings:
@@ -24,6 +32,11 @@ def messages_for_member(member_id: int) -> QuerySet[Message]:
 def consents_for_member(member_id: int) -> QuerySet[Consent]:
     """The member's recorded choices (no row for a channel and purpose: the default applies)."""
     return Consent.objects.filter(member_id=member_id).order_by("channel", "purpose")
+
+
+def consent_changes_for_member(member_id: int) -> QuerySet[ConsentChange]:
+    """The history of the member's choices, newest first (who recorded what, from where)."""
+    return ConsentChange.objects.filter(member_id=member_id).order_by("-recorded_at", "-pk")
 
 
 def custom_templates(keys_languages) -> dict:
@@ -67,3 +80,37 @@ def quiet_until(notification_settings, tenant, now: datetime.datetime):
     if not inside:
         return None
     return datetime.datetime.combine(end_date, end, tzinfo=tenant.tzinfo)
+
+
+def marketing_window_opens(notification_settings, tenant, now: datetime.datetime):
+    """When the tenant's marketing window next opens if ``now`` is outside it, else None
+    (equal start and end: no window, marketing may go at any time)."""
+    start, end = notification_settings.marketing_start, notification_settings.marketing_end
+    if start == end:
+        return None
+    local = now.astimezone(tenant.tzinfo)
+    moment = local.time().replace(tzinfo=None)
+    # a window over midnight (start > end) is inside from its start or before its end
+    inside = start <= moment < end if start < end else moment >= start or moment < end
+    if inside:
+        return None
+    opens = local.date() if moment < start else local.date() + datetime.timedelta(days=1)
+    return datetime.datetime.combine(opens, start, tzinfo=tenant.tzinfo)
+
+
+def hold_until(notification_settings, tenant, now, *, channel: str, purpose: str, on_demand=False):
+    """The earliest time at or after ``now`` at which a message may go, or None for now: SMS
+    wait out quiet hours (except messages the member asked for just now), marketing waits for
+    the marketing window. Both apply; the loop finds a moment that satisfies both (a window
+    opening inside quiet hours moves on to their end, and so on)."""
+    moment, held = now, False
+    for _round in range(4):
+        wait = None
+        if channel == Channel.SMS and not on_demand:
+            wait = quiet_until(notification_settings, tenant, moment)
+        if wait is None and purpose == Purpose.MARKETING:
+            wait = marketing_window_opens(notification_settings, tenant, moment)
+        if wait is None:
+            return moment if held else None
+        moment, held = wait, True
+    return moment  # settings that never allow a moment: try again at the last one found

@@ -14,6 +14,7 @@ from core import tenancy
 from core.access import public_in_tenant
 from membership.actions import do_update_member
 from notifications.actions import do_set_consent
+from notifications.models import ConsentSource
 
 from .. import lockout, selectors, session
 from ..access import member_view
@@ -112,7 +113,12 @@ def consent(request):
             for channel, purpose, granted in form.choices():
                 if state[(channel, purpose)] != granted:
                     do_set_consent(
-                        member_id=member.pk, channel=channel, purpose=purpose, granted=granted
+                        member_id=member.pk,
+                        channel=channel,
+                        purpose=purpose,
+                        granted=granted,
+                        source=ConsentSource.PORTAL,
+                        actor=f"member #{member.pk}",
                     )
         messages.success(request, _("Your choices have been saved."))
         return redirect("portal:consent")

@@ -216,7 +216,13 @@ def test_every_api_serializer_refuses_unknown_fields_and_bounds_its_text():
 
     from core.api.serializers import RefuseUnknownFields
 
-    modules = ["core.api.serializers", "points.api", "complaints.api", "membership.api"]
+    modules = [
+        "core.api.serializers",
+        "points.api",
+        "complaints.api",
+        "membership.api",
+        "notifications.api",
+    ]
     found = []
     for name in modules:
         module = importlib.import_module(name)

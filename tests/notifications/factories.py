@@ -7,6 +7,7 @@ from notifications.models import (
     Broadcast,
     BroadcastStatus,
     Consent,
+    ConsentChange,
     Message,
     MessageTemplate,
     NotificationSettings,
@@ -38,9 +39,12 @@ class NotificationSettingsFactory(TenantOwnedFactory):
 
     sms_sender = "SECRETSENDER"
     email_from = "secret-sender@example.com"
-    # No quiet hours by default in tests; tests of quiet hours set them.
+    # No quiet hours and no marketing window by default in tests (tests of them set them), so
+    # that a test does not depend on the time of day it runs at.
     quiet_start = datetime.time(0, 0)
     quiet_end = datetime.time(0, 0)
+    marketing_start = datetime.time(0, 0)
+    marketing_end = datetime.time(0, 0)
 
 
 @factory_for(MessageTemplate)
@@ -63,6 +67,19 @@ class ConsentFactory(TenantOwnedFactory):
     channel = "sms"
     purpose = "marketing"
     granted = True
+
+
+@factory_for(ConsentChange)
+class ConsentChangeFactory(TenantOwnedFactory):
+    class Meta:
+        model = ConsentChange
+
+    member_id = factory.Sequence(lambda n: 30_000 + n)
+    channel = "sms"
+    purpose = "marketing"
+    granted = True
+    source = "counter"
+    actor = factory.Sequence(lambda n: f"staff #{90_000 + n}")
 
 
 @factory_for(Broadcast)

@@ -15,6 +15,10 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
+def set_consent(**kwargs):
+    return do_set_consent(**kwargs, source="counter", actor="staff #1")
+
+
 def enqueue(n=1, *, purpose="service", channel="sms", member_id=None):
     return do_enqueue_message(
         template="birthday",
@@ -30,18 +34,18 @@ def enqueue(n=1, *, purpose="service", channel="sms", member_id=None):
 
 class TestConsent:
     def test_service_messages_go_unless_the_member_opted_out(self, notify_settings):
-        do_set_consent(member_id=2, channel="sms", purpose="service", granted=False)
+        set_consent(member_id=2, channel="sms", purpose="service", granted=False)
         allowed, refused = enqueue(1), enqueue(2)
         assert allowed.status == MessageStatus.PENDING
         assert refused.status == MessageStatus.SKIPPED and refused.last_error == "no consent"
 
     def test_marketing_needs_an_opt_in(self, notify_settings):
-        do_set_consent(member_id=2, channel="sms", purpose="marketing", granted=True)
+        set_consent(member_id=2, channel="sms", purpose="marketing", granted=True)
         assert enqueue(1, purpose="marketing").status == MessageStatus.SKIPPED
         assert enqueue(2, purpose="marketing").status == MessageStatus.PENDING
 
     def test_consent_is_per_channel(self, notify_settings):
-        do_set_consent(member_id=1, channel="sms", purpose="service", granted=False)
+        set_consent(member_id=1, channel="sms", purpose="service", granted=False)
         assert enqueue(1, channel="sms").status == MessageStatus.SKIPPED
         assert enqueue(1, channel="email").status == MessageStatus.PENDING
 
@@ -49,7 +53,7 @@ class TestConsent:
         self, notify_settings, outbox
     ):
         message = enqueue(1)
-        do_set_consent(member_id=1, channel="sms", purpose="service", granted=False)
+        set_consent(member_id=1, channel="sms", purpose="service", granted=False)
         assert do_deliver_messages([message.pk])["skipped"] == 1
         message.refresh_from_db()
         assert message.status == MessageStatus.SKIPPED

@@ -88,7 +88,7 @@ class TestBroadcast:
         assert set(rows) == {1, 2, 3}
         assert rows[3].status == MessageStatus.SKIPPED
         assert rows[1].dedupe_key == f"broadcast:{broadcast.pk}:1"
-        assert rows[1].body == "Tenant A: Double points this weekend"
+        assert rows[1].body == "Tenant A: Double points this weekend Reply R to opt out"
         assert rows[2].language == "zh-hans"
         # One task for the batch, not one per message.
         assert [sorted(t["kwargs"]["message_ids"]) for t in sent_tasks] == [

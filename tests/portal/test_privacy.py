@@ -66,7 +66,12 @@ def people(world):
             wang, kind=Kind.COMPLAINT, description="Wang's private grievance"
         )
         notification_actions.do_set_consent(
-            member_id=li.pk, channel="sms", purpose="marketing", granted=True
+            member_id=li.pk,
+            channel="sms",
+            purpose="marketing",
+            granted=True,
+            source="portal",
+            actor=f"member #{li.pk}",
         )
         notification_actions.do_enqueue_message(
             template="registration",

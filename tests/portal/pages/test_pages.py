@@ -214,6 +214,29 @@ def test_consent_defaults_and_switching_marketing_on_and_off(world, portal, memb
         assert allowed_members([member.pk], "sms", "service") == {member.pk}
 
 
+def test_the_consent_page_keeps_each_change_in_the_history_staff_see(world, client, portal, member):
+    """Every switch flipped in the portal is a history row: the member as the actor (by id,
+    never by name), the portal as the source; unchanged switches write nothing."""
+    portal.post("/m/tenant-a/profile/consent/", {"sms_service": "on", "sms_marketing": "on"})
+    portal.post("/m/tenant-a/profile/consent/", {"sms_service": "on", "sms_marketing": "on"})
+    portal.post("/m/tenant-a/profile/consent/", {"sms_service": "on"})
+    key = world.api_key(world.a)
+    response = client.get(
+        f"/api/v1/tenant-a/members/{member.pk}/consents/",
+        HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}",
+    )
+    assert response.status_code == 200
+    history = response.json()["history"]
+    # the first post also switches e-mail service off (its box was not ticked)
+    assert [(h["channel"], h["purpose"], h["granted"]) for h in history] == [
+        ("sms", "marketing", False),
+        ("sms", "marketing", True),
+        ("email", "service", False),
+    ]
+    assert {h["source"] for h in history} == {"portal"}
+    assert {h["actor"] for h in history} == {f"member #{member.pk}"}
+
+
 def test_marketing_switched_off_in_the_portal_stops_a_broadcast(world, portal, member):
     """The broadcast audience reads Consent: a member who switched offers off gets none."""
     from notifications.actions import do_enqueue_message
