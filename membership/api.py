@@ -13,7 +13,7 @@ from core.api.views import TenantViewSet
 from core.models import Store
 
 from . import actions, selectors
-from .models import IdType, Member, MemberStatus
+from .models import CardStatus, IdType, Member, MemberStatus
 from .validators import validate_id_number
 
 
@@ -93,6 +93,21 @@ class MemberSerializer(TenantModelSerializer):
         return attrs
 
 
+class MemberLookupSerializer(MemberSerializer):
+    """A member found by ``members/lookup/`` (the schema of the response)."""
+
+    card_status = serializers.ChoiceField(
+        choices=CardStatus.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="Found by card: the card's status (a blocked or lost card still finds its "
+        "member); otherwise null.",
+    )
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "card_status"]
+
+
 class StatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=MemberStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -137,12 +152,13 @@ class MemberViewSet(TenantViewSet):
             OpenApiParameter("phone", str, required=False),
             OpenApiParameter("card", str, required=False),
             OpenApiParameter("id_number", str, required=False),
-        ]
+        ],
+        responses=MemberLookupSerializer,
     )
     @action(detail=False, methods=["get"])
     def lookup(self, request):
         """Exactly one of ``phone``, ``card`` or ``id_number``. A blocked or lost card still
-        finds its member; ``card_status`` says which."""
+        finds its member; ``card_status`` says which (null when not looked up by card)."""
         params = {
             k: request.query_params.get(k, "").strip() for k in ("phone", "card", "id_number")
         }
@@ -165,8 +181,7 @@ class MemberViewSet(TenantViewSet):
 
             raise NotFound()
         data = self.get_serializer(member).data
-        if card_status is not None:
-            data["card_status"] = card_status
+        data["card_status"] = card_status
         return Response(data)
 
     @extend_schema(request=StatusSerializer, responses=MemberSerializer)

@@ -28,6 +28,17 @@ CONFLICTS = {
     "TicketViewSet": {"transition", "rate"},  # a step the ticket's status does not allow
 }
 
+# Query filters of list operations, by view class: (name, type, description). The views read
+# them in scope_queryset; a value that is not a number is ignored.
+LIST_FILTERS = {
+    "PurchaseViewSet": [("member", int, "Only this member's purchases.")],
+    "TicketViewSet": [
+        ("member", int, "Only this member's tickets."),
+        ("status", str, "Only tickets in this status (`new`, `acknowledged`, …, `closed`)."),
+    ],
+    "ReturnVisitViewSet": [("member", int, "Only this member's return visits.")],
+}
+
 # GET operations that validate their query parameters (400 on a bad combination).
 VALIDATED_QUERIES = {
     "MemberViewSet": {"lookup"},
@@ -116,6 +127,11 @@ class TenantAutoSchema(AutoSchema):
                     description=f"The {model._meta.verbose_name}'s id.",
                 )
             )
+        if self.method == "GET" and self._action() == "list":
+            for name, type_, description in LIST_FILTERS.get(type(self.view).__name__, ()):
+                parameters.append(
+                    OpenApiParameter(name, type_, OpenApiParameter.QUERY, description=description)
+                )
         if self.method == "POST":
             parameters.append(
                 OpenApiParameter(

@@ -147,3 +147,15 @@ def test_the_generator_is_the_configured_one():
 
     assert spectacular_settings.DEFAULT_GENERATOR_CLASS is api_schema.TenantSchemaGenerator
     assert issubclass(api_schema.TenantSchemaGenerator, SchemaGenerator)
+
+
+def test_list_filters_and_the_lookups_card_status_are_documented(spec):
+    def query(path):
+        return {p["name"] for p in spec["paths"][path]["get"]["parameters"] if p["in"] == "query"}
+
+    assert {"member", "status"} <= query("/tickets/")
+    assert "member" in query("/purchases/") and "member" in query("/return-visits/")
+    lookup = spec["paths"]["/members/lookup/"]["get"]["responses"]["200"]
+    assert lookup["content"]["application/json"]["schema"]["$ref"].endswith("/MemberLookup")
+    card_status = spec["components"]["schemas"]["MemberLookup"]["properties"]["card_status"]
+    assert card_status["nullable"] is True
