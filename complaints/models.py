@@ -7,7 +7,7 @@ with the clock; nothing is scheduled ahead on the broker.
 """
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -17,6 +17,8 @@ from django.utils.translation import pgettext_lazy
 from core.models import Store, TenantOwnedModel
 from core.validators import validate_recorded_time
 from membership.models import Member
+
+MAX_DEADLINE_DAYS = 60  # working days: about three months, the longest a reply may take
 
 
 class Kind(models.TextChoices):
@@ -79,7 +81,9 @@ class DeadlinePolicy(TenantOwnedModel):
     """A tenant's deadline for one kind of ticket, in working days (mainland calendar)."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    working_days = models.PositiveSmallIntegerField(_("working days"))
+    working_days = models.PositiveSmallIntegerField(
+        _("working days"), validators=[MinValueValidator(1), MaxValueValidator(MAX_DEADLINE_DAYS)]
+    )
 
     class Meta:
         verbose_name = _("deadline policy")
@@ -157,6 +161,7 @@ class Ticket(TenantOwnedModel):
         _("deadline (working days)"),
         null=True,
         blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DEADLINE_DAYS)],
         help_text=_("Overrides the tenant's deadline for this kind of ticket."),
     )
     due_at = models.DateTimeField(_("due"))
@@ -244,7 +249,8 @@ class TicketEvent(TenantOwnedModel):
     actor_label = models.CharField(_("by"), max_length=150, blank=True)
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices, blank=True)
-    note = models.TextField(_("note"), max_length=2000, blank=True)
+    # a step's note (2,000 typed) or a return visit's opinion (5,000) with its label
+    note = models.TextField(_("note"), max_length=5100, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:

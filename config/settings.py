@@ -354,6 +354,25 @@ SPECTACULAR_SETTINGS = {
         }
     ],
     "SERVE_URLCONF": "config.api_urls",
+    # manage.py spectacular generates the API mount's schema too (not the empty root urlconf's)
+    "DEFAULT_GENERATOR_CLASS": "core.api.schema.TenantSchemaGenerator",
+    # The schema and the docs are public and outside every tenant: no authentication at all
+    # (an API key can only be looked up inside its tenant).
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Separate request and response components: generated clients then neither send read-only
+    # fields nor miss write-only ones.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies are documented as JSON (nested bodies such as a purchase's lines have no
+    # form encoding); the ticket attachment upload declares its multipart body itself.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    "GET_LIB_DOC_EXCLUDES": "core.api.schema.lib_doc_excludes",
+    "ENUM_NAME_OVERRIDES": {
+        "MemberStatusEnum": "membership.models.MemberStatus",
+        "PurchaseStatusEnum": "points.models.PurchaseStatus",
+        "RedemptionStatusEnum": "points.models.RedemptionStatus",
+        "TicketStatusEnum": "complaints.models.Status",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }

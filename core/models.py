@@ -228,7 +228,10 @@ class IdempotencyRecord(TenantOwnedModel):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    # The first response as it was sent: its body (rendered JSON, so text) and the headers the
+    # view set (Content-Type, Location, …), replayed unchanged.
+    response_content = models.TextField(null=True)
+    response_headers = models.JSONField(null=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

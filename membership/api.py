@@ -17,7 +17,7 @@ from notifications.selectors import consent_changes_for_member, consents_for_mem
 
 from . import actions, selectors
 from .forms import STAFF_CONSENT_SOURCES, validate_given_at
-from .models import IdType, Member, MemberStatus
+from .models import CardStatus, IdType, Member, MemberStatus
 from .validators import validate_id_number
 
 
@@ -99,6 +99,21 @@ class MemberSerializer(TenantModelSerializer):
         return attrs
 
 
+class MemberLookupSerializer(MemberSerializer):
+    """A member found by ``members/lookup/`` (the schema of the response)."""
+
+    card_status = serializers.ChoiceField(
+        choices=CardStatus.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="Found by card: the card's status (a blocked or lost card still finds its "
+        "member); otherwise null.",
+    )
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "card_status"]
+
+
 class StatusSerializer(Serializer):
     status = serializers.ChoiceField(choices=MemberStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -162,12 +177,13 @@ class MemberViewSet(TenantViewSet):
             OpenApiParameter("phone", str, required=False),
             OpenApiParameter("card", str, required=False),
             OpenApiParameter("id_number", str, required=False),
-        ]
+        ],
+        responses=MemberLookupSerializer,
     )
     @action(detail=False, methods=["get"])
     def lookup(self, request):
         """Exactly one of ``phone``, ``card`` or ``id_number``. A blocked or lost card still
-        finds its member; ``card_status`` says which."""
+        finds its member; ``card_status`` says which (null when not looked up by card)."""
         params = {
             k: request.query_params.get(k, "").strip() for k in ("phone", "card", "id_number")
         }
@@ -190,8 +206,7 @@ class MemberViewSet(TenantViewSet):
 
             raise NotFound()
         data = self._shown(request, "lookup", member)
-        if card_status is not None:
-            data["card_status"] = card_status
+        data["card_status"] = card_status
         return Response(data)
 
     @extend_schema(request=StatusSerializer, responses=MemberSerializer)
@@ -288,7 +303,11 @@ class MemberConsentView(TenantAPIView):
     def get(self, request, member_id: int):
         return Response(_consent_state(self._member(member_id).pk))
 
-    @extend_schema(request=ConsentRecordSerializer, summary="Record a consent given at the counter")
+    @extend_schema(
+        request=ConsentRecordSerializer,
+        responses={201: CONSENT_STATE},
+        summary="Record a consent given at the counter",
+    )
     def post(self, request, member_id: int):
         member = self._member(member_id)
         serializer = ConsentRecordSerializer(data=request.data)

@@ -12,6 +12,7 @@ secret ``SMS_HTTP_INBOUND_SECRET`` as ``Authorization: Bearer <secret>`` (platfo
 import hmac
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import authentication, exceptions, serializers
 from rest_framework.response import Response
@@ -54,6 +55,18 @@ class SmsGatewayAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class SmsGatewayScheme(OpenApiAuthenticationExtension):
+    target_class = "notifications.api.SmsGatewayAuthentication"
+    name = "SmsGatewayAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The SMS gateway's shared secret (`SMS_HTTP_INBOUND_SECRET`).",
+        }
 
 
 class InboundAccess(TenantAccess):

@@ -157,7 +157,7 @@ class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         )
         return Response(represented(PurchaseSerializer, purchase), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=RefundSerializer, responses=RefundSerializer)
+    @extend_schema(request=RefundSerializer, responses={201: RefundSerializer})
     @action(detail=True, methods=["post"])
     def refunds(self, request, pk=None):
         purchase = get_object_or_404(self.get_queryset(), pk=pk)

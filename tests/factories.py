@@ -106,4 +106,5 @@ class IdempotencyRecordFactory(TenantOwnedFactory):
     key = factory.Sequence(lambda n: f"idem-key-{n:05d}")
     fingerprint = factory.Sequence(lambda n: f"{n:064d}")
     status_code = 201
-    response_body = factory.Sequence(lambda n: {"note": f"private-response-{n:05d}"})
+    response_content = factory.Sequence(lambda n: f'{{"note":"private-response-{n:05d}"}}')
+    response_headers = factory.LazyFunction(lambda: {"Content-Type": "application/json"})

@@ -4,15 +4,19 @@ The record is inserted in the same transaction as the work the request does. A c
 request with the same key blocks on the unique index until the first one commits, then finds
 the record and replays its response; if the first one rolled back, the second one does the work.
 The same key with a different request (principal, path or body) is refused.
+
+A replay is the first response byte for byte: its status, the headers the view set
+(Content-Type, Location, …) and its rendered body are stored and sent again unchanged, with
+``Idempotent-Replayed: true``.
 """
 
 import hashlib
+import json
 
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework import exceptions, status
-from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
 
 from .. import tenancy
 from ..db import prepared_cursor
@@ -27,9 +31,12 @@ _CLAIM = (
     "VALUES (%s, %s, %s, %s) ON CONFLICT (tenant_id, key) DO NOTHING RETURNING id"
 )
 _SAVE_RESPONSE = (
-    f"UPDATE {IdempotencyRecord._meta.db_table} SET status_code = %s, response_body = %s::jsonb "
-    "WHERE id = %s"
+    f"UPDATE {IdempotencyRecord._meta.db_table} "
+    "SET status_code = %s, response_content = %s, response_headers = %s::jsonb WHERE id = %s"
 )
+# Set again on every response, the replay included (by DRF's finalize_response, the middleware,
+# or the replay itself): not stored.
+_NOT_STORED = {"allow", "vary", "content-length", "content-language", "idempotent-replayed"}
 
 
 class IdempotencyKeyReused(exceptions.APIException):
@@ -59,9 +66,10 @@ class IdempotentPostMixin:
                 if response.status_code >= 500:
                     transaction.set_rollback(True)
                 else:
+                    content, headers = _rendered(response)
                     with prepared_cursor() as cursor:
                         cursor.execute(
-                            _SAVE_RESPONSE, [response.status_code, _as_json(response), record_id]
+                            _SAVE_RESPONSE, [response.status_code, content, headers, record_id]
                         )
         return response
 
@@ -90,19 +98,24 @@ class IdempotentPostMixin:
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):
-            response = Response(exc.record.response_body, status=exc.record.status_code)
+            record = exc.record
+            response = HttpResponse(
+                (record.response_content or "").encode(),
+                status=record.status_code,
+                headers=record.response_headers or {},
+            )
             response["Idempotent-Replayed"] = "true"
             return response
         return super().handle_exception(exc)
 
 
-def _as_json(response) -> str | None:
-    """The response's data as JSON text. A JSON response is rendered here, once: the same bytes
-    are stored and sent."""
-    data = getattr(response, "data", None)
-    if data is None:
-        return None
-    if isinstance(getattr(response, "accepted_renderer", None), JSONRenderer):
+def _rendered(response) -> tuple[str, str]:
+    """The response's body as sent (rendered here, once, so the same bytes are stored and
+    sent; the API renders JSON only, which is UTF-8 text) and the headers its view set, as
+    JSON text."""
+    if not getattr(response, "is_rendered", True):
         response.render()
-        return response.content.decode()
-    return JSONRenderer().render(data).decode()
+    headers = {
+        name: value for name, value in response.headers.items() if name.lower() not in _NOT_STORED
+    }
+    return response.content.decode(), json.dumps(headers)

@@ -43,10 +43,10 @@ def test_fetch_by_pk_loads_what_the_orm_loads(in_a):
 
 def test_fetch_by_pk_converts_json_as_the_orm_does(in_a):
     record = IdempotencyRecord.objects.create(
-        key="k1", fingerprint="f", status_code=201, response_body={"id": 7, "lines": [1, "二"]}
+        key="k1", fingerprint="f", status_code=201, response_headers={"id": 7, "lines": [1, "二"]}
     )
     fetched = fetch_by_pk(IdempotencyRecord, record.pk)
-    assert fetched.response_body == {"id": 7, "lines": [1, "二"]}
+    assert fetched.response_headers == {"id": 7, "lines": [1, "二"]}
     assert _fields(fetched) == _fields(IdempotencyRecord.objects.get(pk=record.pk))
 
 
