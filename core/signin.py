@@ -63,29 +63,35 @@ STAFF = SignInRule(
 )
 
 
-def begin(rule: SignInRule, request, account: str) -> ratelimit.Attempt:
-    """Count a sign-in of ``account`` (a digest or a normalised identifier, never personal data
-    in clear) from the request's address, before its password is checked. Refused (falsy, with
-    ``retry_after``) while either is locked: do not check the password then. When allowed and
-    the password is wrong, ``locks`` says whether this attempt locked (seconds, else 0)."""
+def begin(rule: SignInRule, request, *accounts: str) -> ratelimit.Attempt:
+    """Count a sign-in of ``accounts`` (digests or normalised identifiers, never personal data
+    in clear; usually one, several when a signed-in member confirms with their password and
+    every account they sign in with must count it) from the request's address, before its
+    password is checked. Refused (falsy, with ``retry_after``) while any is locked: do not check
+    the password then. When allowed and the password is wrong, ``locks`` says whether this
+    attempt locked (seconds, else 0)."""
     limits = [
         ratelimit.FailureLimit(
             rule.account_key(account), rule.account_failures, rule.window, rule.lockout
-        ),
+        )
+        for account in accounts
+    ]
+    limits.append(
         ratelimit.FailureLimit(
             rule.address_key(request), rule.address_failures, rule.window, rule.lockout
-        ),
-    ]
+        )
+    )
     with rule.scope():
         return ratelimit.attempt(limits)
 
 
 def succeeded(rule: SignInRule, attempt: ratelimit.Attempt) -> None:
-    """The password was right: forget the account's failures (and its lock) and give the
-    address its slot back."""
-    account, address = (limit.key for limit, _start in attempt.slots)
+    """The password was right: forget the accounts' failures (and their locks) and give the
+    address its slot back (the address is the last slot ``begin`` took)."""
+    *accounts, address = (limit.key for limit, _start in attempt.slots)
     with rule.scope():
-        ratelimit.reset(account)
+        for account in accounts:
+            ratelimit.reset(account)
         ratelimit.release(attempt, [address])
 
 

@@ -86,27 +86,11 @@ def member_identifiers(member) -> list[str]:
 
 def begin_password_check(request, member) -> ratelimit.Attempt:
     """A signed-in member confirms a sensitive step (the data download) with their password:
-    counted *before* the check, like a sign-in (``core.ratelimit.attempt``), on each of their
-    accounts and once on the address, so a session left open cannot be used to guess the
-    password faster than the sign-in page allows, not even by parallel requests. Falsy, with
-    ``retry_after``, while any of them is locked: do not check the password then."""
-    limits = [
-        ratelimit.FailureLimit(account_key(identifier), ACCOUNT_FAILURES, WINDOW, LOCKOUT)
-        for identifier in member_identifiers(member)
-    ]
-    limits.append(
-        ratelimit.FailureLimit(SIGN_IN.address_key(request), ADDRESS_FAILURES, WINDOW, LOCKOUT)
-    )
-    return ratelimit.attempt(limits)
-
-
-def password_check_succeeded(attempt: ratelimit.Attempt) -> None:
-    """The right password: forget the failures of the member's accounts, as a sign-in does,
-    and give the address its slot back."""
-    *accounts, address = (limit.key for limit, _start in attempt.slots)
-    for key in accounts:
-        ratelimit.reset(key)
-    ratelimit.release(attempt, [address])
+    counted before the check as a sign-in of each of their accounts and once of the address
+    (``core.signin.begin``), so a session left open cannot be used to guess the password faster
+    than the sign-in page allows, not even by parallel requests. A right password is
+    ``sign_in_succeeded``."""
+    return signin.begin(SIGN_IN, request, *map(_digest, member_identifiers(member)))
 
 
 def take_code_request(request, identifier: str) -> ratelimit.Decision:

@@ -68,7 +68,7 @@ def _authorised_export(request):
             return None, _privacy_page(request, download_form=form, status=429)
         form.add_error("password", _("The password is not right."))
         return None, _privacy_page(request, download_form=form, status=400)
-    lockout.password_check_succeeded(attempt)
+    lockout.sign_in_succeeded(attempt)
     id_number = member.id_number_masked
     if form.cleaned_data["full_id_number"] and member.id_number_encrypted:
         id_number = do_reveal_id_number(member, actor=member)
