@@ -17,7 +17,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import authentication, exceptions, serializers
 from rest_framework.response import Response
 
-from core.api.authentication import ApiKeyAuthentication, ApiKeyUser
+from core.api.authentication import ApiKeyAuthentication, ApiKeyUser, MachinePrincipal
 from core.api.permissions import TenantAccess
 from core.api.serializers import Serializer
 from core.api.views import TenantAPIView
@@ -25,16 +25,8 @@ from core.api.views import TenantAPIView
 from . import actions
 
 
-class SmsGateway:
+class SmsGateway(MachinePrincipal):
     """The principal of a request signed with the gateway's shared secret."""
-
-    is_authenticated = True
-    is_anonymous = False
-    is_active = True
-    is_staff = False
-    is_superuser = False
-    pk = None
-    api_key = None
 
     def __str__(self) -> str:
         return "sms-gateway"

@@ -10,8 +10,9 @@ from ..models import ApiKey
 LAST_USED_PRECISION = datetime.timedelta(minutes=1)
 
 
-class ApiKeyUser:
-    """The principal of a request authenticated with a tenant API key."""
+class MachinePrincipal:
+    """A signed-in principal that is no person (an API key, a gateway): authenticated, never
+    staff, no user row."""
 
     is_authenticated = True
     is_anonymous = False
@@ -19,6 +20,11 @@ class ApiKeyUser:
     is_staff = False
     is_superuser = False
     pk = None
+    api_key = None
+
+
+class ApiKeyUser(MachinePrincipal):
+    """The principal of a request authenticated with a tenant API key."""
 
     def __init__(self, api_key: ApiKey):
         self.api_key = api_key
