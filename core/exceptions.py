@@ -32,7 +32,6 @@ class DomainError(ValidationError):
         else:
             super().__init__(message, code=code, params=params)
         self.code = code
-        self.field = field
 
 
 class Invalid(DomainError):

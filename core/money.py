@@ -8,7 +8,7 @@ most ``MAX_AMOUNT``, at most ``MAX_LINES`` lines, so a bill stays below 10^10; p
 posting at most ``MAX_POINTS`` (accounts are 32-bit integers: 2,147,483,647).
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 MAX_DIGITS = 12
 DECIMAL_PLACES = 2
@@ -20,9 +20,4 @@ MAX_QUANTITY = 99_999  # items of one purchase line
 MAX_POINTS = 100_000_000  # one posting (earn, award, adjustment, compensation, redemption)
 MAX_BALANCE = 2_000_000_000  # one account's balance or debt, below the 32-bit column's limit
 
-MODEL_MONEY = {"max_digits": MAX_DIGITS, "decimal_places": DECIMAL_PLACES}
-
-
-def to_cents(value, rounding=ROUND_HALF_UP) -> Decimal:
-    """``value`` as money: a ``Decimal`` rounded to the cent (half up unless told)."""
-    return Decimal(value).quantize(CENT, rounding=rounding)
+MONEY = {"max_digits": MAX_DIGITS, "decimal_places": DECIMAL_PLACES}  # model and form fields

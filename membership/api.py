@@ -202,9 +202,7 @@ class MemberViewSet(TenantViewSet):
         else:
             member = selectors.members_by_id_number(params["id_number"]).first()
         if member is None:
-            from rest_framework.exceptions import NotFound
-
-            raise NotFound()
+            raise Http404
         data = self._shown(request, "lookup", member)
         data["card_status"] = card_status
         return Response(data)

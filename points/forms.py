@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Store
+from core.money import MAX_AMOUNT, MAX_QUANTITY, MONEY
 
 from .models import Reason, Reward
 
@@ -35,9 +36,11 @@ class PurchaseForm(KeyedForm):
 class LineForm(forms.Form):
     description = forms.CharField(label=_("Goods"), max_length=200, required=False)
     category = forms.CharField(label=_("Category"), max_length=50, required=False)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, initial=1)
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY, initial=1
+    )
     list_amount = forms.DecimalField(
-        label=_("List amount"), min_value=Decimal("0"), max_digits=12, decimal_places=2
+        label=_("List amount"), min_value=Decimal("0"), max_value=MAX_AMOUNT, **MONEY
     )
 
 
@@ -49,8 +52,8 @@ class RefundForm(KeyedForm):
         label=_("Amount of the bill to refund"),
         required=False,
         min_value=Decimal("0.01"),
-        max_digits=12,
-        decimal_places=2,
+        max_value=MAX_AMOUNT,
+        **MONEY,
         help_text=_("Empty to refund everything not yet refunded."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)

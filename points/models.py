@@ -18,9 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Store, TenantOwnedModel, unindexed_tenant
+from core.money import MONEY
 from membership.models import Member
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 class ExpiryPolicy(models.TextChoices):

@@ -19,11 +19,10 @@ from fractions import Fraction
 from django.utils.translation import gettext_lazy as _
 
 from core.dates import add_months
-from core.money import MAX_AMOUNT, MAX_LINES, MAX_POINTS, MAX_QUANTITY
+from core.money import CENT, MAX_AMOUNT, MAX_LINES, MAX_POINTS, MAX_QUANTITY
 
 from .benefits import Benefits
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 

@@ -17,9 +17,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwnedModel, unindexed_tenant
+from core.money import MONEY
 from membership.models import Member
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
 class UpgradeTiming(models.TextChoices):
