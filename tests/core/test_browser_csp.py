@@ -3,10 +3,9 @@ Swagger UI renders its operations, the admin's scripts run, and the data- behavi
 static/js/app.js work (the language switch)."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from core.roles import Role
+from tests.browser import sign_in
 from tests.factories import UserFactory
 from tests.portal.conftest import PASSWORD, make_member
 
@@ -37,20 +36,6 @@ def _watch(page):
     return problems
 
 
-def _sign_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-
-
 def test_swagger_ui_renders_its_operations(page, live_server):
     problems = _watch(page)
     page.goto(f"{live_server.url}/api/docs/")
@@ -65,11 +50,11 @@ def test_staff_pages_and_the_admin_run_under_the_policy(page, live_server, world
     # the language switch submits itself (data-autosubmit, no onchange attribute)
     page.select_option("#lang-select", "en")
     page.wait_for_selector("text=Staff sign-in")
-    _sign_in(page, live_server, world.user(world.a, Role.OWNER))
+    sign_in(page, live_server, world.user(world.a, Role.OWNER))
     page.goto(f"{live_server.url}/t/tenant-a/members/")
     page.goto(f"{live_server.url}/t/tenant-a/admin/core/store/add/")
     assert page.locator("#store_form").count() == 1
-    _sign_in(page, live_server, UserFactory(username="root", is_staff=True, is_superuser=True))
+    sign_in(page, live_server, UserFactory(username="root", is_staff=True, is_superuser=True))
     page.goto(f"{live_server.url}/platform/core/staffrole/add/")
     page.wait_for_selector("#staffrole_form")
     # the admin's own script ran (the theme toggle and the sidebar are set up by it)

@@ -6,28 +6,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from core import tenancy
 from membership.models import Card, Member
+from tests.browser import sign_in
 
 # The screenshots in docs/ are refreshed on request (UPDATE_SCREENSHOTS=1), so that an ordinary
 # test run leaves the working tree as it was.
 DOCS_SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
-
-
-def sign_in(page, live_server, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
 
 
 @pytest.mark.browser
