@@ -1,7 +1,8 @@
 """One settings module, read from the environment.
 
-With no DATABASE_URL the product runs on SQLite; with no REDIS_URL Celery tasks run in-process
-(eager) and the cache is in local memory. Set both for the production shape.
+With no DATABASE_URL the product starts an embedded PostgreSQL under ``.data/`` (the same engine
+as production and the tests; see ``config.embedded_postgres``); with no REDIS_URL Celery tasks run
+in-process (eager) and the cache is in local memory. Set both for the production shape.
 """
 
 from pathlib import Path
