@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.checks import Error, Tags, Warning, register
+from django.core.files.storage import storages
 
 from . import keys
 
@@ -36,5 +38,25 @@ def pii_keys_are_set(app_configs, **kwargs):
                 "would otherwise make the stored ID numbers unreadable."
             ),
             id="core.W001",
+        )
+    ]
+
+
+@register(Tags.staticfiles)
+def static_files_are_collected(app_configs, **kwargs):
+    """Without DEBUG the static files are served from their manifest (hashed names, see
+    ``STORAGES``): before ``collectstatic`` has written it, every page that links a stylesheet
+    fails with a server error. Say so when the server starts instead."""
+    storage = storages.create_storage(settings.STORAGES["staticfiles"])
+    if not isinstance(storage, ManifestFilesMixin) or storage.exists(storage.manifest_name):
+        return []
+    return [
+        Warning(
+            "Static files are not collected: without DEBUG every page would fail.",
+            hint=(
+                "Run `python manage.py collectstatic --noinput` first (`make serve` does), or "
+                "set DEBUG=1 for development (`make run`)."
+            ),
+            id="core.W002",
         )
     ]

@@ -1,5 +1,6 @@
 """Content-Security-Policy and Permissions-Policy on every kind of page; no template needs an
-inline script or style; check --deploy is clean with the README's production settings."""
+inline script or style; check --deploy is clean with the README's production settings; without
+DEBUG the pages are served from collected static files, and the server says so when they are not."""
 
 import os
 import re
@@ -12,7 +13,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from core import checks, keys
 from core.roles import Role
@@ -135,8 +136,24 @@ def test_no_template_needs_unsafe_inline():
 # --- check --deploy -----------------------------------------------------------------------------
 
 
-def _check_deploy(**env):
-    """``manage.py check --deploy`` in a fresh process with the README's production settings."""
+@pytest.fixture(scope="module")
+def collected_static(tmp_path_factory):
+    """``collectstatic`` as the README's production steps and ``make serve`` run it."""
+    root = tmp_path_factory.mktemp("staticfiles")
+    result = _manage("collectstatic", "--noinput", STATIC_ROOT=str(root))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (root / "staticfiles.json").exists()
+    return root
+
+
+def _check_deploy(static_root, **env):
+    return _manage(
+        "check", "--deploy", "--fail-level", "WARNING", STATIC_ROOT=str(static_root), **env
+    )
+
+
+def _manage(*command, **env):
+    """A ``manage.py`` command in a fresh process with the README's production settings."""
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -164,7 +181,7 @@ def _check_deploy(**env):
     )
     environment = {key: value for key, value in environment.items() if value is not None}
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, "manage.py", *command],
         env=environment,
         capture_output=True,
         text=True,
@@ -173,15 +190,15 @@ def _check_deploy(**env):
     )
 
 
-def test_check_deploy_is_clean_with_the_production_settings():
-    result = _check_deploy()
+def test_check_deploy_is_clean_with_the_production_settings(collected_static):
+    result = _check_deploy(collected_static)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stderr
 
 
-def test_check_deploy_warns_when_the_pii_keys_are_derived():
-    result = _check_deploy(PII_HMAC_KEY=None, PII_ENCRYPTION_KEYS=None)
+def test_check_deploy_warns_when_the_pii_keys_are_derived(collected_static):
+    result = _check_deploy(collected_static, PII_HMAC_KEY=None, PII_ENCRYPTION_KEYS=None)
     assert result.returncode == 1
     assert "core.W001" in result.stderr
     assert "PII_ENCRYPTION_KEYS and PII_HMAC_KEY are derived from SECRET_KEY" in result.stderr
@@ -215,3 +232,30 @@ def test_the_settings_derive_the_keys_the_check_looks_for():
     """The test settings use the development defaults: the check recognises them."""
     assert keys.derived_key(keys.LOOKUP, settings.SECRET_KEY) == settings.PII_HMAC_KEY
     assert [w.id for w in checks.pii_keys_are_set(None)] == ["core.W001"]
+
+
+def test_the_server_warns_when_the_static_files_are_not_collected(tmp_path):
+    """Without DEBUG every page links hashed static names from the manifest: a server started
+    before ``collectstatic`` would answer every page with a 500. The check says so at start."""
+    result = _check_deploy(tmp_path / "empty")
+    assert result.returncode == 1
+    assert "core.W002" in result.stderr
+    assert "collectstatic" in result.stderr
+
+
+def test_pages_and_their_styles_are_served_without_debug(collected_static, client):
+    manifest = {
+        "default": settings.STORAGES["default"],
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    with override_settings(DEBUG=False, STATIC_ROOT=collected_static, STORAGES=manifest):
+        assert checks.static_files_are_collected(None) == []
+        page = client.get("/accounts/login/")
+        assert page.status_code == 200
+        stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', page.text)
+        assert stylesheet, "the page links the hashed name from the manifest"
+        css = Client().get(  # a new client: WhiteNoise reads STATIC_ROOT when it starts
+            stylesheet.group(1)
+        )
+        assert css.status_code == 200
+        assert b"".join(css.streaming_content)

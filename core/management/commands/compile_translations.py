@@ -10,6 +10,7 @@ class Command(BaseCommand):
         "Compile every .po file of the project into .mo (like compilemessages, but in pure "
         "Python, so no GNU gettext is needed on the machine)."
     )
+    requires_system_checks = []  # a build step, like compilemessages: it reads no settings' state
 
     def handle(self, *args, **options):
         root = Path(settings.BASE_DIR)
