@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from complaints.api import ReturnVisitViewSet, TicketViewSet
 from core.api.stores import StoreViewSet
+from core.errors import ErrorPages
 from membership.api import MemberConsentView, MemberViewSet
 from notifications.api import SmsInboundView
 from points.api import PointsViewSet, PurchaseViewSet, RedemptionViewSet
@@ -27,5 +28,6 @@ urlpatterns = [
     *router.urls,
 ]
 
-handler404 = "core.errors.not_found"
-handler500 = "core.errors.server_error"
+
+# JSON error bodies (core.errors answers under /api/ with the API's error shape).
+handler400, handler403, handler404, handler500 = ErrorPages().handlers()

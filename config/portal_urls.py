@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from core.errors import ErrorPages
 from portal.views.profile import set_language
 
 urlpatterns = [
@@ -10,5 +11,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
 ]
 
-handler404 = "core.errors.not_found"
-handler500 = "core.errors.server_error"
+
+handler400, handler403, handler404, handler500 = ErrorPages(
+    base="portal/base.html", home="portal:home"
+).handlers()

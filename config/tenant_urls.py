@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 from core import views as core_views
 from core.access import public_in_tenant
 from core.admin_sites import tenant_admin_site
+from core.errors import ErrorPages
 
 urlpatterns = [
     path("", core_views.tenant_home, name="tenant_home"),
@@ -20,5 +21,7 @@ urlpatterns = [
     path("i18n/setlang/", public_in_tenant(set_language), name="set_language"),
 ]
 
-handler404 = "core.errors.not_found"
-handler500 = "core.errors.server_error"
+
+handler400, handler403, handler404, handler500 = ErrorPages(
+    base="base.html", home="tenant_home"
+).handlers()

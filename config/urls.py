@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from core import views as core_views
 from core.admin_sites import platform_admin_site
+from core.errors import root_pages
 
 urlpatterns = [
     path("", core_views.staff_home, name="staff_home"),
@@ -20,5 +21,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
-handler404 = "core.errors.not_found"
-handler500 = "core.errors.server_error"
+
+handler400, handler403, handler404, handler500 = root_pages.handlers()

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 
 from . import tenancy
+from .errors import root_pages
 from .models import Tenant
 from .selectors import active_tenant_by_slug
 
@@ -68,13 +69,8 @@ class TenantMountMiddleware:
 
     @staticmethod
     def _not_found(request, mount):
-        from django.views.defaults import page_not_found
-
-        if mount == "api/v1":
-            from .api.errors import json_error
-
-            return json_error(404, "not_found", "Not found.")
-        return page_not_found(request, Http404())
+        # No tenant, so no mount's look: the root's page (JSON under /api/).
+        return root_pages.not_found(request, Http404())
 
 
 class LanguageMiddleware:
