@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Right
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -191,6 +192,9 @@ class Member(TenantOwnedModel):
         ]
         indexes = [
             models.Index(F("tenant"), ByteOrder("name"), F("id"), name="member_name_prefix"),
+            # the counter's search by the first digits and by the last four of the phone
+            models.Index(F("tenant"), ByteOrder("phone"), F("id"), name="member_phone_prefix"),
+            models.Index(F("tenant"), Right("phone", 4), name="member_phone_tail"),
             models.Index(fields=["tenant", "birthday"], name="member_birthday"),
             models.Index(fields=["tenant", "store"], name="member_store"),
             models.Index(fields=["tenant", "referrer"], name="member_referrer"),

@@ -34,6 +34,7 @@ from .forms import (
 )
 from .models import ErasureRequest, ImportStatus, Member, MemberImport, TerminationRequest
 from .panels import panels_for
+from .templatetags.phones import mask_phone
 
 
 def _error_text(error: ValidationError) -> str:
@@ -62,7 +63,7 @@ def member_search_json(request):
                 {
                     "id": m.pk,
                     "name": m.name,
-                    "phone": str(m.phone) if m.phone else "",
+                    "phone": mask_phone(m.phone),  # others may see the counter's screen
                     "card_number": m.card_number,
                     "status": m.get_status_display(),
                     "url": f"{members_url}{m.pk}/",
