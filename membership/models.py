@@ -194,7 +194,7 @@ class Member(TenantOwnedModel):
             models.Index(F("tenant"), ByteOrder("name"), F("id"), name="member_name_prefix"),
             # the counter's search by the first digits and by the last four of the phone
             models.Index(F("tenant"), ByteOrder("phone"), F("id"), name="member_phone_prefix"),
-            models.Index(F("tenant"), Right("phone", 4), name="member_phone_tail"),
+            models.Index(F("tenant"), Right("phone", 4), F("id"), name="member_phone_tail"),
             models.Index(fields=["tenant", "birthday"], name="member_birthday"),
             models.Index(fields=["tenant", "store"], name="member_store"),
             models.Index(fields=["tenant", "referrer"], name="member_referrer"),

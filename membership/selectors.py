@@ -100,7 +100,7 @@ def members_by_phone_prefix(digits: str) -> QuerySet[Member]:
 
 def members_by_phone_tail(digits: str) -> QuerySet[Member]:
     """The last four digits of the phone (手机尾号), newest member first. Served by the
-    ``member_phone_tail`` index: (tenant, right(phone, 4))."""
+    ``member_phone_tail`` index: (tenant, right(phone, 4), id), read backwards."""
     if len(digits) != 4 or not digits.isdigit():
         return Member.objects.none()
     return Member.objects.alias(tail=Right("phone", 4)).filter(tail=digits).order_by("-id")

@@ -24,6 +24,6 @@ class Migration(migrations.Migration):
         ),
         AddIndexConcurrently(
             model_name='member',
-            index=models.Index(models.F('tenant'), django.db.models.functions.text.Right('phone', 4), name='member_phone_tail'),
+            index=models.Index(models.F('tenant'), django.db.models.functions.text.Right('phone', 4), models.F('id'), name='member_phone_tail'),
         ),
     ]
