@@ -137,6 +137,9 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django 6.1's label of a select's empty choice; its own zh_Hans catalogue has no translation yet,
+# so ours (locale/, read first) carries it.
+BLANK_CHOICE_LABEL = _("- Select an option -")
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

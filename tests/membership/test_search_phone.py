@@ -9,7 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _register(client, tenant, name, phone):
-    response = client.post(url(tenant, "membership:register"), {**FORM, "name": name, "phone": phone})
+    response = client.post(
+        url(tenant, "membership:register"), {**FORM, "name": name, "phone": phone}
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     return int(response["Location"].rstrip("/").rsplit("/", 1)[-1])
 
