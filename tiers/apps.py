@@ -10,7 +10,7 @@ class TiersConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from membership.panels import register_panel
-        from notifications import registry
+        from notifications.hooks import broadcast_audience
         from points.benefits import register_benefits_provider
         from points.signals import purchase_recorded
 
@@ -24,8 +24,8 @@ class TiersConfig(AppConfig):
         for model in (Tier, TierBenefit, TierSettings):
             post_save.connect(forget_ladder, sender=model, dispatch_uid=f"tiers-ladder-{model}")
             post_delete.connect(forget_ladder, sender=model, dispatch_uid=f"tiers-ladder-d-{model}")
-        base = registry.audience()
+        base = broadcast_audience.current()
         if base is not None and not getattr(base, "narrows_tiers", False):
             audience = tier_audience(base)
             audience.narrows_tiers = True
-            registry.register_audience(audience)
+            broadcast_audience.register(audience)
