@@ -14,7 +14,7 @@ class TiersConfig(AppConfig):
         from points.benefits import register_benefits_provider
         from points.signals import purchase_recorded
 
-        from .hooks import check_after_purchase, forget_ladder, points_benefits, tier_audience
+        from .integrations import check_after_purchase, forget_ladder, points_benefits, tier_audience
         from .models import Tier, TierBenefit, TierSettings
         from .views import panel_context
 
