@@ -8,10 +8,10 @@ outbox forgets their addresses and texts; consent is withdrawn.
 
 Higher apps hold personal data of their own (complaints: the member's name in ticket events,
 contact fields, free text). ``membership`` may not import them, so they register an *eraser*
-from their ``AppConfig.ready()``::
+(``membership.hooks.erasers``) from their ``AppConfig.ready()``::
 
-    from membership.erasure import register_eraser
-    register_eraser("complaints", erase_member_tickets)
+    from membership.hooks import erasers
+    erasers.register("complaints", erase_member_tickets)
 
 Each eraser is called as ``eraser(member, identity)`` inside the erasure's transaction, before
 the member row is cleared; ``identity`` holds the values being erased (to scrub free text).
@@ -20,7 +20,6 @@ the member row is cleared; ``identity`` holds the values being erased (to scrub 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -32,6 +31,7 @@ from core import tenancy
 from notifications.actions import do_forget_member, do_set_consent
 from notifications.models import Channel, ConsentSource, Purpose
 
+from .hooks import erasers
 from .models import (
     Card,
     CardStatus,
@@ -92,22 +92,6 @@ class Identity:
         return text
 
 
-Eraser = Callable[[Member, Identity], None]
-_ERASERS: dict[str, Eraser] = {}
-
-
-def register_eraser(key: str, eraser: Eraser) -> None:
-    _ERASERS[key] = eraser
-
-
-def unregister_eraser(key: str) -> None:
-    _ERASERS.pop(key, None)
-
-
-def erasers() -> list[tuple[str, Eraser]]:
-    return sorted(_ERASERS.items())
-
-
 def identity_of(member: Member) -> Identity:
     return Identity(
         member_id=member.pk,
@@ -143,7 +127,7 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
             member, MemberStatus.TERMINATED, actor=actor, reason=note
         ).status
     identity = identity_of(member)
-    for _key, eraser in erasers():
+    for _key, eraser in erasers.items():
         eraser(member, identity)
 
     # Messages: pending ones cancelled, addresses and texts of all of them forgotten.

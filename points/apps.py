@@ -8,14 +8,14 @@ class PointsConfig(AppConfig):
     verbose_name = _("Points")
 
     def ready(self):
-        from membership.panels import register_panel
+        from membership.hooks import Panel, panels
 
         from . import tasks  # noqa: F401  (registers the Celery tasks)
         from .models import Campaign, PointsSettings
         from .panels import member_panel
         from .selectors import forget_rules
 
-        register_panel("points", "points/_member_panel.html", member_panel, order=20)
+        panels.register("points", Panel("points/_member_panel.html", member_panel), order=20)
         from notifications.hooks import reminder_sources
 
         from .reminders import points_expiring
