@@ -19,7 +19,8 @@ Three kinds, one interface (``register``, ``unregister``, ``temporarily``):
 * ``Single``: one provider, the last registered replacing the one before; ``current()``
   returns it, or the hook's ``default``.
 
-Registering a key again replaces its entry (``ready()`` may run more than once in tests).
+Registering a key again replaces its entry (``ready()`` may run more than once in tests). Core's
+own hooks are declared at the end of this module.
 ``tests/core/test_hooks.py`` checks every hook is one of these, declared in an ``<app>/hooks.py``,
 and that the installed apps register into them.
 """
@@ -113,3 +114,10 @@ class Single:
 
 
 HOOK_TYPES = (Hook, Single)
+
+
+# --- the hooks core offers ----------------------------------------------------------------------
+
+# How ``core.actors.display_name`` shows a label ``<kind> #<id>``: ``resolve(id) -> name or
+# None``, by kind (core: ``staff``; membership: ``member``).
+actor_names = Hook("core.actor_names")

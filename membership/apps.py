@@ -7,10 +7,12 @@ class MembershipConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self):
+        from core.hooks import actor_names
         from notifications import hooks as notifications
 
         from . import reminders, selectors
 
+        actor_names.register("member", selectors.member_name)
         notifications.reminder_sources.register("birthday", reminders.birthday_greetings)
         notifications.reminder_sources.register(
             "membership_expiring", reminders.membership_expiring

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from core import tenancy
+from core.actors import actor_of
 from notifications.actions import do_forget_member, do_set_consent
 from notifications.models import Channel, ConsentSource, Purpose
 
@@ -117,11 +118,11 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
     which termination is not allowed refuses the whole erasure (``InvalidTransition``, rolled
     back with the caller's transaction). A member already terminated has no transition to make
     and keeps the history row of their termination."""
-    from .actions import _actor, do_change_status
+    from .actions import do_change_status  # actions imports this module
 
     if member.erased_at is not None:
         return member
-    actor_user, actor_label = _actor(actor)
+    who = actor_of(actor)
     if member.status != MemberStatus.TERMINATED:
         member.status = do_change_status(
             member, MemberStatus.TERMINATED, actor=actor, reason=note
@@ -140,7 +141,7 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
                 purpose=purpose,
                 granted=False,
                 source=ConsentSource.ERASURE,
-                actor=actor_user if actor_user is not None else "erasure",
+                actor=actor_of(actor or "erasure").label,
             )
 
     # Signing in: the credential goes; every portal session is bound to it and ends with it.
@@ -173,7 +174,7 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
         scrub_fields(termination, identity, "reason", "decision_note")
     TerminationRequest.objects.filter(member=member, status=RequestStatus.PENDING).update(
         status=RequestStatus.APPROVED,
-        decided_by=actor_user,
+        decided_by=who.user,
         decided_at=now,
         decision_note=_("Membership ended by the erasure of personal data."),
     )
@@ -195,8 +196,8 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
     member.save()
     MemberChange.objects.create(
         member=member,
-        user=actor_user,
-        actor=actor_label,
+        user=who.user,
+        actor=who.label,
         field="erasure",
         old_value="",
         new_value="",

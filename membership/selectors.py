@@ -37,6 +37,12 @@ def membership_settings() -> MembershipSettings:
     return found
 
 
+def member_name(pk: int) -> str | None:
+    """``core.hooks.actor_names["member"]``: how ``member #<pk>`` reads now (an erased member's
+    placeholder name, or None when there is no such member in the active tenant)."""
+    return Member.objects.filter(pk=pk).values_list("name", flat=True).first()
+
+
 def normalise_phone(value: str, region: str | None = None) -> str | None:
     """E.164 form of ``value`` read in the tenant's region, or None when it is not a number."""
     region = region or tenancy.current_tenant().phone_region
