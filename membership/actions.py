@@ -104,7 +104,7 @@ def do_next_card_number() -> str:
     The sequence is a counter row incremented under a row lock in the caller's transaction, so
     two desks registering at once wait for each other instead of taking the same number, and a
     number is never handed out again (the unique constraint on Card.number backs this up)."""
-    settings = selectors.membership_settings()
+    settings = selectors.settings()
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -193,7 +193,7 @@ def do_register_member(*, data: dict, actor) -> Member:
         if field in data and data[field] is not None:
             setattr(member, field, data[field])
     if not member.valid_until:
-        months = selectors.membership_settings().validity_months
+        months = selectors.settings().validity_months
         if months:
             member.valid_until = add_months(member.joined_on, months)
     member.set_id_number(data.get("id_type", ""), data.get("id_number", ""))

@@ -8,6 +8,7 @@ import phonenumbers
 from django.db.models import Count, Max, QuerySet
 
 from core import tenancy
+from core.selectors import tenant_settings
 
 from . import pii
 from .db import ByteOrder
@@ -28,13 +29,9 @@ _DIGITS = re.compile(r"\D+")
 _SEPARATORS = re.compile(r"[\s\-]+")
 
 
-def membership_settings() -> MembershipSettings:
-    """The active tenant's settings, created with the defaults on first use."""
-    found = MembershipSettings.objects.first()
-    if found is not None:
-        return found
-    found, _ = MembershipSettings.objects.get_or_create(tenant=tenancy.current_tenant())
-    return found
+def settings() -> MembershipSettings:
+    """The active tenant's membership settings (``core.selectors.tenant_settings``)."""
+    return tenant_settings(MembershipSettings)
 
 
 def member_name(pk: int) -> str | None:
