@@ -18,6 +18,7 @@ from membership import actions as membership_actions
 from membership.models import Member, MemberChange, MemberCredential, PiiAccessLog
 from notifications.models import ConsentChange
 from tests.membership.factories import MemberFactory
+from tests.membership.test_views import FORM as REGISTRATION
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,18 +62,7 @@ def test_an_actor_the_rule_does_not_know_is_refused(nobody):
 
 def test_a_staff_registration_through_the_page_stores_the_staff_by_id(client, world, staff):
     client.force_login(staff)
-    response = client.post(
-        "/t/tenant-a/members/new/",
-        {
-            "name": "韩梅梅",
-            "phone": "13912345678",
-            "id_type": "resident",
-            "id_number": "",
-            "gender": "female",
-            "birthday": "1992-03-04",
-            "joined_on": "2026-01-05",
-        },
-    )
+    response = client.post("/t/tenant-a/members/new/", REGISTRATION)
     assert response.status_code == 302, response.content
     with tenancy.tenant_context(world.a):
         change = MemberChange.objects.get(field="registered")
