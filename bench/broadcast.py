@@ -71,10 +71,9 @@ def main():
     from config.celery import app
     from core import tenancy
     from core.models import Tenant
-    from notifications import registry
     from notifications.actions import do_enqueue_message, do_expand_broadcast, do_sweep
+    from notifications.hooks import Recipient, broadcast_audience
     from notifications.models import Broadcast, BroadcastStatus, NotificationSettings
-    from notifications.registry import Recipient
 
     call_command("migrate", verbosity=0)
     tenant, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench Tea"})
@@ -108,7 +107,7 @@ def main():
                 for member_id, phone, language in rows:
                     yield Recipient(member_id=member_id, sms=phone, language=language)
 
-    registry.register_audience(audience)
+    broadcast_audience.register(audience)
     app.conf.task_always_eager = False
     # Its own queue, so that the bench never takes (or purges) a test run's tasks.
     app.conf.task_default_queue = QUEUE

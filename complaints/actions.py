@@ -1,8 +1,9 @@
 """Every write to a ticket. Each ``do_*`` is atomic and returns the changed object.
 
 ``actor`` is whoever acts: a staff user, an API key's user, a ``Member`` (portal), or None for
-the system (the escalation sweep). Staff steps are checked against ``core.roles`` here, not only
-in the views, so that every way in (page, API, portal) obeys the same table.
+the system (the escalation sweep); events record it by ``core.actors.actor_of``. Staff steps
+are checked against ``core.roles`` here, not only in the views, so that every way in (page, API,
+portal) obeys the same table.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.actors import actor_of
 from core.exceptions import Conflict
 from core.models import StaffRole
 from core.money import MAX_POINTS
@@ -56,18 +58,6 @@ class AlreadyRated(Conflict):
 # --- actors -----------------------------------------------------------------------------------
 
 
-def _actor(actor) -> tuple[object | None, str]:
-    if actor is None:
-        return None, "system"
-    if isinstance(actor, Member):
-        return None, _("member %(name)s") % {"name": actor.name}
-    if getattr(actor, "api_key", None) is not None:
-        return None, str(actor)
-    if getattr(actor, "is_authenticated", False):
-        return actor, actor.get_full_name() or actor.get_username()
-    return None, str(actor)
-
-
 def _may(actor, capability: str) -> bool:
     """Staff need the capability; an API key and the system may do every staff step."""
     if actor is None or getattr(actor, "api_key", None) is not None:
@@ -79,12 +69,12 @@ def _may(actor, capability: str) -> bool:
 
 
 def _event(ticket: Ticket, type_: str, actor, *, source="", target="", note="") -> TicketEvent:
-    user, label = _actor(actor)
+    who = actor_of(actor)
     return TicketEvent.objects.create(
         ticket=ticket,
         type=type_,
-        actor=user,
-        actor_label=label,
+        actor=who.user,
+        actor_label=who.label,
         from_status=source,
         to_status=target,
         note=note,
@@ -151,7 +141,7 @@ def do_file_ticket(
         raise ValidationError(
             {"contact_name": _("Choose a member or give the name of the person.")}
         )
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     ticket = Ticket(**data, recorded_by=user, recorded_via=via, created_at=timezone.now())
     _set_deadline(ticket, override=deadline_override)
     ticket.save()
@@ -380,7 +370,7 @@ def _post_points(ticket: Ticket, points: int, *, actor, is_reward: bool, note: s
     from points.actions import do_award_points
     from points.models import Reason
 
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     entry = do_award_points(
         ticket.member,
         reason=Reason.SUGGESTION if is_reward else Reason.COMPENSATION,
@@ -414,7 +404,7 @@ def do_compensate(
         points = 0
         if not description.strip():
             raise ValidationError({"description": _("Say which coupon or gift.")})
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     compensation = Compensation.objects.create(
         ticket=locked,
         kind=kind,
@@ -472,7 +462,7 @@ def do_record_return_visit(*, data: dict, actor) -> ReturnVisit:
     ticket = data.get("ticket")
     if ticket is not None and ticket.member_id and ticket.member_id != data["member"].pk:
         raise ValidationError({"ticket": _("That ticket belongs to another member.")})
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     visit = ReturnVisit.objects.create(**data, visited_by=user)
     if ticket is not None:
         _event(

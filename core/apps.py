@@ -8,3 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import checks, signals  # noqa: F401  (registers system checks and receivers)
+        from .actors import staff_name
+        from .hooks import actor_names
+
+        actor_names.register("staff", staff_name)

@@ -99,3 +99,15 @@ def staff_role(user, tenant: Tenant | None = None) -> StaffRole | None:
 
 def stores() -> QuerySet[Store]:
     return Store.objects.filter(is_active=True)
+
+
+def tenant_settings(model):
+    """The active tenant's one row of the settings ``model`` (unique per tenant), created with
+    the defaults on first use: what every app's ``selectors.settings()`` returns. Without an
+    active tenant it raises ``NoActiveTenant`` (the manager fails closed)."""
+    row = model.objects.first()
+    if row is None:
+        row, created = model.objects.get_or_create(tenant=tenancy.current_tenant())
+        if created:
+            row.refresh_from_db()  # Decimal fields as stored, not the defaults as given (ints)
+    return row

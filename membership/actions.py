@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.actors import actor_of
 from core.dates import add_months
 from core.exceptions import Conflict, Forbidden
 from notifications.actions import do_enqueue_message, do_set_consent
@@ -61,26 +62,12 @@ class InvalidTransition(Conflict):
     default_code = "invalid_transition"
 
 
-def _actor(actor) -> tuple[object | None, str]:
-    """(user or None, a label) for whoever acts: a staff user, an API key, a member (portal;
-    labelled by id, never by name, so that logs keep nothing to erase), or the system."""
-    if actor is None:
-        return None, "system"
-    if isinstance(actor, Member):
-        return None, f"member #{actor.pk}"
-    if getattr(actor, "api_key", None) is not None:
-        return None, str(actor)
-    if getattr(actor, "is_authenticated", False):
-        return actor, actor.get_username()
-    return None, str(actor)
-
-
 def _record(member: Member, actor, field: str, old, new, note: str = "") -> MemberChange:
-    user, label = _actor(actor)
+    who = actor_of(actor)
     return MemberChange.objects.create(
         member=member,
-        user=user,
-        actor=label,
+        user=who.user,
+        actor=who.label,
         field=field,
         old_value=_display(old),
         new_value=_display(new),
@@ -117,7 +104,7 @@ def do_next_card_number() -> str:
     The sequence is a counter row incremented under a row lock in the caller's transaction, so
     two desks registering at once wait for each other instead of taking the same number, and a
     number is never handed out again (the unique constraint on Card.number backs this up)."""
-    settings = selectors.membership_settings()
+    settings = selectors.settings()
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -206,7 +193,7 @@ def do_register_member(*, data: dict, actor) -> Member:
         if field in data and data[field] is not None:
             setattr(member, field, data[field])
     if not member.valid_until:
-        months = selectors.membership_settings().validity_months
+        months = selectors.settings().validity_months
         if months:
             member.valid_until = add_months(member.joined_on, months)
     member.set_id_number(data.get("id_type", ""), data.get("id_number", ""))
@@ -305,7 +292,7 @@ def do_request_termination(
         )
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for the termination.")}, code="reason")
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     request = TerminationRequest.objects.create(
         member=member, source=TerminationSource(source), reason=reason.strip(), requested_by=user
     )
@@ -322,7 +309,7 @@ def do_decide_termination(
     request = TerminationRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RequestStatus.PENDING:
         raise Conflict(_("This request was already decided."), code="decided")
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     if user is not None and user.pk == request.requested_by_id:
         raise ValidationError(
             _("A termination must be approved by someone other than its requester.")
@@ -351,9 +338,9 @@ def do_log_pii_access(
     user, an API key, ``member #<id>`` for a member, never a name), what (``id_number``,
     ``export:members.csv``, ``api:members.list``, …), which member (none for many) and how many
     rows. The one writer of ``PiiAccessLog``: reveals, exports and API reads all come here."""
-    user, label = _actor(actor)
+    who = actor_of(actor)
     return PiiAccessLog.objects.create(
-        member=member, user=user, actor=label[:150], field=what[:50], rows=rows
+        member=member, user=who.user, actor=who.label, field=what[:50], rows=rows
     )
 
 
@@ -411,7 +398,7 @@ def do_decide_erasure(
 
     from .erasure import erase_member
 
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     role = staff_role(user) if user is not None else None
     if role is None or not role_has(role.role, "members.approve"):
         raise Forbidden(_("Only an owner or a manager may decide an erasure request."))
@@ -498,7 +485,7 @@ def do_set_member_password(member: Member, password: str) -> MemberCredential:
 def do_preview_import(
     *, file_name: str, rows: list[dict], errors: list[dict], actor
 ) -> MemberImport:
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     batch = MemberImport(file_name=file_name[:200], errors=errors, created_by=user)
     batch.rows = rows
     batch.save()
@@ -566,6 +553,6 @@ def do_record_consent(
         purpose=purpose,
         granted=granted,
         source=source,
-        actor=actor,
+        actor=actor_of(actor).label,
         given_at=given_at,
     )

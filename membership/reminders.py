@@ -10,7 +10,7 @@ import datetime
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from notifications.registry import Recipient, ReminderItem
+from notifications.hooks import Recipient, ReminderItem
 
 from .models import Member, MemberStatus
 

@@ -9,6 +9,7 @@ from django.db.models import Count, Max, QuerySet
 from django.db.models.functions import Right
 
 from core import tenancy
+from core.selectors import tenant_settings
 
 from . import pii
 from .db import ByteOrder
@@ -29,13 +30,15 @@ _DIGITS = re.compile(r"\D+")
 _SEPARATORS = re.compile(r"[\s\-]+")
 
 
-def membership_settings() -> MembershipSettings:
-    """The active tenant's settings, created with the defaults on first use."""
-    found = MembershipSettings.objects.first()
-    if found is not None:
-        return found
-    found, _ = MembershipSettings.objects.get_or_create(tenant=tenancy.current_tenant())
-    return found
+def settings() -> MembershipSettings:
+    """The active tenant's membership settings (``core.selectors.tenant_settings``)."""
+    return tenant_settings(MembershipSettings)
+
+
+def member_name(pk: int) -> str | None:
+    """``core.hooks.actor_names["member"]``: how ``member #<pk>`` reads now (an erased member's
+    placeholder name, or None when there is no such member in the active tenant)."""
+    return Member.objects.filter(pk=pk).values_list("name", flat=True).first()
 
 
 def normalise_phone(value: str, region: str | None = None) -> str | None:

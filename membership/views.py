@@ -32,8 +32,8 @@ from .forms import (
     TerminationDecisionForm,
     TerminationRequestForm,
 )
+from .hooks import panels
 from .models import ErasureRequest, ImportStatus, Member, MemberImport, TerminationRequest
-from .panels import panels_for
 from .templatetags.phones import mask_phone
 
 
@@ -112,7 +112,10 @@ def _detail_context(request, member, **extra):
         "history": selectors.member_history(member)[:100],
         "terminations": member.termination_requests.all()[:10],
         "erasures": selectors.erasure_requests_of(member)[:10],
-        "panels": panels_for(member),
+        "panels": [
+            {"key": key, "template": panel.template, "context": panel.context(member)}
+            for key, panel in panels.items()
+        ],
         "messages_sent": messages_for_member(member.pk)[:20],
         "can_edit": role_has(request.staff_role.role, "members.edit"),
         "can_reveal": role_has(request.staff_role.role, "members.reveal_pii"),

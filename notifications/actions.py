@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from core import tenancy
 from core.models import PeriodicRun
 
-from . import registry, selectors
+from . import hooks, selectors
 from .channels import Outgoing, PermanentError, TransientError, send
 from .models import (
     Broadcast,
@@ -760,7 +760,7 @@ def do_expand_broadcast(broadcast_id: int) -> int:
     no-ops (they were queued on their batch's commit, or the sweep re-queues them when their
     lease runs out), and only the missing rows are written and queued."""
     tenant = tenancy.current_tenant()
-    audience = registry.audience()
+    audience = hooks.broadcast_audience.current()
     lock = [BROADCAST_LOCK, broadcast_id % 2_147_483_647]
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", lock)
@@ -853,7 +853,7 @@ def do_run_reminders(local_date: datetime.date) -> int | None:
     with transaction.atomic():
         if not PeriodicRun.claim(REMINDER_JOB, local_date.isoformat(), tenant.pk):
             return None
-        for name, source in registry.reminder_sources().items():
+        for name, source in hooks.reminder_sources.items():
             items = iter(source(tenant, local_date, notification_settings))
             while chunk := list(islice(items, WRITE_BATCH)):
                 custom = selectors.custom_templates({(i.template, i.language) for i in chunk})
@@ -980,7 +980,7 @@ def do_receive_sms(*, phone: str, text: str) -> list[int]:
     of it is kept. Returns the ids of the members whose consent was withdrawn."""
     if not is_opt_out_reply(text):
         return []
-    member_ids = registry.members_with_phone(phone)
+    member_ids = hooks.members_with_phone(phone)
     with transaction.atomic():
         for member_id in member_ids:
             do_set_consent(

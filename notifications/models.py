@@ -345,6 +345,6 @@ class Broadcast(TenantOwnedModel):
         return self.name
 
     def clean(self):
-        from .registry import validate_segment
+        from .hooks import validate_segment
 
         validate_segment(self.segment)

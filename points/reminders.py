@@ -9,7 +9,7 @@ import datetime
 from django.db.models import Sum
 
 from membership.models import MemberStatus
-from notifications.registry import ReminderItem
+from notifications.hooks import ReminderItem
 
 from .models import Lot
 

@@ -13,13 +13,13 @@ import calendar
 import datetime
 import math
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 
 from django.utils.translation import gettext_lazy as _
 
 from core.dates import add_months
-from core.money import CENT, MAX_AMOUNT, MAX_LINES, MAX_POINTS, MAX_QUANTITY
+from core.money import MAX_AMOUNT, MAX_LINES, MAX_POINTS, MAX_QUANTITY, round_money
 
 from .benefits import Benefits
 
@@ -131,9 +131,9 @@ def quote_purchase(
                 _("A line's amount is from 0 to %(amount)s, its quantity from 1 to %(qty)s.")
                 % {"amount": MAX_AMOUNT, "qty": MAX_QUANTITY}
             )
-        list_amount = Decimal(line.list_amount).quantize(CENT)
+        list_amount = round_money(line.list_amount)
         rate = ZERO if line.category in benefits.excluded_categories else benefits.discount_rate
-        discount = (list_amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        discount = round_money(list_amount * rate)
         quoted.append(
             LineQuote(
                 list_amount=list_amount,
@@ -147,7 +147,7 @@ def quote_purchase(
         )
     list_total = sum((q.list_amount for q in quoted), ZERO)
     due = sum((q.amount_due for q in quoted), ZERO)
-    points_value = (points_used * rules.point_value).quantize(CENT)
+    points_value = round_money(points_used * rules.point_value)
     if due > MAX_AMOUNT:
         raise RuleError(_("A bill is at most %(max)s.") % {"max": MAX_AMOUNT})
     if points_value > due:
@@ -202,9 +202,7 @@ def refund_split(
         return RefundSplit(ZERO, 0, points_earned)
     share = Fraction(refunded_due) / Fraction(amount_due)
     cash = Fraction(amount_paid) * share
-    cash_dec = (Decimal(cash.numerator) / Decimal(cash.denominator)).quantize(
-        CENT, rounding=ROUND_DOWN
-    )
+    cash_dec = round_money(Decimal(cash.numerator) / Decimal(cash.denominator), ROUND_DOWN)
     if share == 1:
         cash_dec = amount_paid
     return RefundSplit(

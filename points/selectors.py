@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import Q, QuerySet, Sum
 
-from core.selectors import forgetter
+from core.selectors import forgetter, tenant_settings
 from membership.models import Member
 
 from .models import (
@@ -29,11 +29,9 @@ from .rules import EarnRules
 RULES_CACHE_KEY = "points:rules"  # make_cache_key adds the tenant
 
 
-def points_settings() -> PointsSettings:
-    settings, created = PointsSettings.objects.get_or_create()
-    if created:
-        settings.refresh_from_db()  # Decimal fields hold their defaults as given (ints)
-    return settings
+def settings() -> PointsSettings:
+    """The active tenant's points settings (``core.selectors.tenant_settings``)."""
+    return tenant_settings(PointsSettings)
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ def rules_snapshot() -> RulesSnapshot:
                 "starts_on", "ends_on", "multiplier"
             )
         )
-        snapshot = RulesSnapshot(points_settings(), campaigns)
+        snapshot = RulesSnapshot(settings(), campaigns)
         cache.set(RULES_CACHE_KEY, snapshot, 300)
     return snapshot
 

@@ -1,6 +1,5 @@
-"""Signals other apps listen to (tiers re-checks a member when upgrades are immediate)."""
+"""Moved to ``points/hooks.py``; this name stays only while ``points/actions.py`` imports it."""
 
-from django.dispatch import Signal
+from .hooks import purchase_recorded
 
-# Sent after a purchase is recorded, inside its transaction: kwargs ``member``, ``purchase``.
-purchase_recorded = Signal()
+__all__ = ["purchase_recorded"]

@@ -2,8 +2,7 @@
 
 from core.tasks import tenant_task
 
-from . import expiry, ledger
-from .selectors import points_settings
+from . import expiry, ledger, selectors
 
 MAX_BATCHES_PER_RUN = 200
 
@@ -19,6 +18,6 @@ def expire_points(self, *, tenant_id: int, period: str = "", cursor=None) -> int
     if not run.finished:
         self.apply_async(kwargs={"tenant_id": tenant_id, "period": period, "cursor": run.cursor})
         return run.lots
-    if points_settings().clear_on_lapse:
+    if selectors.settings().clear_on_lapse:
         run.lots += expiry.clear_lapsed(today)
     return run.lots

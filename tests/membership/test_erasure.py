@@ -257,18 +257,18 @@ def test_the_decision_message_forgets_its_address_once_sent(world, in_a, person,
 
 
 def test_a_rolled_back_approval_erases_nothing(world, in_a, person, monkeypatch):
-    from membership import erasure
+    from membership.hooks import erasers
 
     def broken(member, identity):
         raise RuntimeError("eraser failed")
 
-    erasure.register_eraser("zz-broken", broken)
+    erasers.register("zz-broken", broken)
     try:
         request = _request(person)
         with pytest.raises(RuntimeError):
             actions.do_decide_erasure(request, approve=True, actor=_manager(world))
     finally:
-        erasure.unregister_eraser("zz-broken")
+        erasers.unregister("zz-broken")
     person.refresh_from_db()
     assert person.name == "Zhang Wenjing" and person.erased_at is None
     assert ErasureRequest.objects.get().status == ErasureStatus.PENDING

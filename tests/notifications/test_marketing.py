@@ -14,7 +14,7 @@ from django.db import connection
 
 from core import tenancy
 from notifications.actions import do_deliver_messages, do_enqueue_message, do_sweep
-from notifications.models import Message, MessageStatus
+from notifications.models import ConsentChange, Message, MessageStatus
 from tests.membership.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -463,8 +463,11 @@ class TestConsentRecordedByStaff:
         )
         assert response.status_code == 302
         page = client.get(f"/t/tenant-a/members/{li.pk}/").content.decode()
-        assert "2026-11-20 15:30" in page and f"staff #{desk.pk}" in page
-        assert desk.username not in page.split('id="consent"')[1].split("</section>")[0]
+        # stored by id (core.actors), shown by the name the user has now
+        with tenancy.tenant_context(world.a):
+            assert ConsentChange.objects.filter(actor=f"staff #{desk.pk}").exists()
+        consent = page.split('id="consent"')[1].split("</section>")[0]
+        assert "2026-11-20 15:30" in consent and desk.get_full_name() in consent
         assert marketing(li, 2).status == MessageStatus.PENDING
 
     def test_a_consent_given_in_the_future_is_refused(self, staff, li):
