@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Tenants and staff")
 
     def ready(self):
-        from . import checks, signals  # noqa: F401  (registers system checks and receivers)
+        from . import checks, selectors  # noqa: F401  (system checks; the caches' receivers)
