@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from . import tenancy
+from .models import Tenant
 
 DEFAULT_TIMEOUT = 300
 
@@ -50,7 +51,6 @@ class CachedLookup:
     def _scope(self, tenant_id=None):
         if not self.per_tenant:
             return tenancy.outside_tenants()
-        from .models import Tenant
 
         if tenant_id is None:
             tenant_id = tenancy.current_tenant().pk

@@ -12,12 +12,14 @@ urlconf at all.
 import re
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import get_script_prefix, set_script_prefix
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.views.defaults import page_not_found
 
 from . import tenancy
+from .api.errors import json_error
 from .models import Tenant
 from .selectors import active_tenant_by_slug
 
@@ -45,8 +47,6 @@ class TenantMountMiddleware:
             return self.get_response(request)
         if match["rest"] is None:
             # /t/<slug> → /t/<slug>/ (CommonMiddleware cannot see into the mount).
-            from django.http import HttpResponsePermanentRedirect
-
             return HttpResponsePermanentRedirect(request.path + "/")
         tenant = active_tenant_by_slug(match["slug"])
         if tenant is None:
@@ -68,11 +68,7 @@ class TenantMountMiddleware:
 
     @staticmethod
     def _not_found(request, mount):
-        from django.views.defaults import page_not_found
-
         if mount == "api/v1":
-            from .api.errors import json_error
-
             return json_error(404, "not_found", "Not found.")
         return page_not_found(request, Http404())
 

@@ -133,7 +133,10 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
     which termination is not allowed refuses the whole erasure (``InvalidTransition``, rolled
     back with the caller's transaction). A member already terminated has no transition to make
     and keeps the history row of their termination."""
-    from .actions import _actor, do_change_status
+    from .actions import (  # reason: cycle (membership.actions imports this module)
+        _actor,
+        do_change_status,
+    )
 
     if member.erased_at is not None:
         return member
