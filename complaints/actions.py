@@ -25,12 +25,15 @@ from core.selectors import staff_role
 from membership.models import Member
 from notifications.actions import do_enqueue_message
 from notifications.models import Channel as MessageChannel
+from points import actions as points_actions
+from points.models import Reason
 from tiers.selectors import effective_benefits
 
 from . import deadlines, workflow
 from .attachments import store_attachment
 from .models import (
     OPEN_STATUSES,
+    Channel,
     Compensation,
     CompensationKind,
     Escalation,
@@ -168,7 +171,6 @@ def do_file_ticket_as_member(
     deadline_override: int | None = None,
 ) -> Ticket:
     """The portal's way in: a member files their own ticket (online form)."""
-    from .models import Channel
 
     return do_file_ticket(
         data={
@@ -367,11 +369,9 @@ def _post_points(ticket: Ticket, points: int, *, actor, is_reward: bool, note: s
     """Post ``points`` to the ticket's member through the points ledger (idempotent per ticket);
     returns the ledger entry's id. Refusals (e.g. staff compensating their own member account)
     are ``ValidationError``s and roll the compensation back."""
-    from points.actions import do_award_points
-    from points.models import Reason
 
     user = actor_of(actor).user
-    entry = do_award_points(
+    entry = points_actions.do_award_points(
         ticket.member,
         reason=Reason.SUGGESTION if is_reward else Reason.COMPENSATION,
         points=points,

@@ -15,9 +15,13 @@ from core import tenancy
 from core.actors import actor_of
 from core.dates import add_months
 from core.exceptions import Conflict, Forbidden
+from core.roles import role_has
+from core.selectors import staff_role
 from notifications.actions import do_enqueue_message, do_set_consent
 
 from . import pii, selectors
+from .erasure import erase_member
+from .imports import masked_values, validate_import_row
 from .models import (
     STATUS_TRANSITIONS,
     Card,
@@ -393,10 +397,6 @@ def do_decide_erasure(
     the outbox first, while their address is still known.
 
     Idempotent: approving an approved request again changes nothing and returns it."""
-    from core.roles import role_has
-    from core.selectors import staff_role
-
-    from .erasure import erase_member
 
     user = actor_of(actor).user
     role = staff_role(user) if user is not None else None
@@ -495,7 +495,6 @@ def do_preview_import(
 def do_run_import(batch: MemberImport, *, actor) -> MemberImport:
     """Register every valid row, each in its own savepoint; a row that became invalid since the
     preview (e.g. its phone was registered meanwhile) joins the error report."""
-    from .imports import masked_values, validate_import_row
 
     with transaction.atomic():
         batch = MemberImport.objects.select_for_update().get(pk=batch.pk)

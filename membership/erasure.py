@@ -118,7 +118,7 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
     which termination is not allowed refuses the whole erasure (``InvalidTransition``, rolled
     back with the caller's transaction). A member already terminated has no transition to make
     and keeps the history row of their termination."""
-    from .actions import do_change_status  # actions imports this module
+    from .actions import do_change_status  # reason: cycle (membership.actions imports this module)
 
     if member.erased_at is not None:
         return member

@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -500,12 +502,8 @@ class MemberImport(TenantOwnedModel):
 
     @property
     def rows(self) -> list[dict]:
-        import json
-
         return json.loads(pii.decrypt(self.rows_encrypted)) if self.rows_encrypted else []
 
     @rows.setter
     def rows(self, value: list[dict]) -> None:
-        import json
-
         self.rows_encrypted = pii.encrypt(json.dumps(value, default=str)) if value else ""

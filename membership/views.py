@@ -2,10 +2,11 @@
 
 import csv
 import datetime
+import tempfile
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -469,10 +470,8 @@ def export_csv(request):
 def export_xlsx(request):
     """openpyxl's write-only workbook keeps one row in memory at a time; the finished file is
     written to a temporary file and streamed from there."""
-    import tempfile
 
-    from django.http import FileResponse
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # reason: openpyxl only for an export (start-up cost)
 
     upto = _log_export(request, "export:members.xlsx")
     workbook = Workbook(write_only=True)

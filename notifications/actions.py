@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from core import tenancy
 from core.models import PeriodicRun
+from core.tasks import enqueue_on_commit
 
 from . import hooks, selectors
 from .channels import Outgoing, PermanentError, TransientError, send
@@ -61,16 +62,12 @@ CAP_LOCK = 0x6E63  # advisory lock class of a phone's daily marketing cap ("nc")
 
 def _queue_delivery(message_ids: list[int]) -> None:
     """After commit, send delivery tasks for ``message_ids`` in batches."""
-    from .tasks import deliver_messages
+    from .tasks import deliver_messages  # reason: cycle (notifications.tasks imports this module)
 
     tenant_id = tenancy.current_tenant().pk
     for start in range(0, len(message_ids), DELIVERY_BATCH):
         batch = message_ids[start : start + DELIVERY_BATCH]
-        transaction.on_commit(
-            lambda batch=batch: deliver_messages.apply_async(
-                kwargs={"tenant_id": tenant_id, "message_ids": batch}
-            )
-        )
+        enqueue_on_commit(deliver_messages, tenant_id=tenant_id, message_ids=batch)
 
 
 # --- writing to the outbox -----------------------------------------------------------------------

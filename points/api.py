@@ -28,7 +28,7 @@ from core.money import (
 from core.validators import validate_recorded_time
 from membership.models import Member
 
-from . import actions, selectors
+from . import actions, ledger, selectors
 from .models import LedgerEntry, Purchase, PurchaseStatus, Redemption, Refund, Reward
 
 
@@ -279,7 +279,6 @@ class PointsViewSet(TenantViewSet):
     def balance(self, request, pk=None):
         member = get_object_or_404(self.get_queryset(), pk=pk)
         panel = selectors.balance_of(member)
-        from . import ledger
 
         today = ledger.local_today()
         return Response(

@@ -264,9 +264,11 @@ def post_purchase(
     account.updated_at = timezone.now()
     parts.append(
         f"a AS (UPDATE {tables['account']} SET balance = %s, debt = %s, updated_at = %s "
-        "WHERE id = %s AND EXISTS (SELECT FROM p))"
+        "WHERE tenant_id = %s AND id = %s AND EXISTS (SELECT FROM p))"
     )
-    params.extend([account.balance, account.debt, account.updated_at, account.pk])
+    params.extend(
+        [account.balance, account.debt, account.updated_at, account.tenant_id, account.pk]
+    )
     select = [
         "(SELECT id FROM p)",
         "ARRAY(SELECT id FROM l ORDER BY id)" if lines else "ARRAY[]::bigint[]",

@@ -4,10 +4,10 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet, Sum
 
-from core.selectors import forgetter, tenant_settings
+from core.cache import tenant_cached
+from core.selectors import tenant_settings
 from membership.models import Member
 
 from .models import (
@@ -25,8 +25,6 @@ from .models import (
     Reward,
 )
 from .rules import EarnRules
-
-RULES_CACHE_KEY = "points:rules"  # make_cache_key adds the tenant
 
 
 def settings() -> PointsSettings:
@@ -51,22 +49,16 @@ class RulesSnapshot:
         )
 
 
+@tenant_cached("points:rules", models=[PointsSettings, Campaign])
 def rules_snapshot() -> RulesSnapshot:
-    """The tenant's settings and active campaigns, cached until either changes
-    (``points.apps`` clears the cache on save and delete)."""
-    snapshot = cache.get(RULES_CACHE_KEY)
-    if snapshot is None:
-        campaigns = tuple(
-            Campaign.objects.filter(is_active=True).values_list(
-                "starts_on", "ends_on", "multiplier"
-            )
-        )
-        snapshot = RulesSnapshot(settings(), campaigns)
-        cache.set(RULES_CACHE_KEY, snapshot, 300)
-    return snapshot
+    """The tenant's settings and active campaigns, cached until either changes."""
+    campaigns = tuple(
+        Campaign.objects.filter(is_active=True).values_list("starts_on", "ends_on", "multiplier")
+    )
+    return RulesSnapshot(settings(), campaigns)
 
 
-forget_rules = forgetter(RULES_CACHE_KEY)
+forget_rules = rules_snapshot.invalidate
 
 
 def account_for(member: Member) -> PointsAccount | None:

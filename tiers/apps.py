@@ -7,27 +7,16 @@ class TiersConfig(AppConfig):
     verbose_name = _("Tiers")
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
-
         from membership.hooks import Panel, panels
         from notifications.hooks import broadcast_audience
         from points.hooks import benefits_provider, purchase_recorded
 
-        from .integrations import (
-            check_after_purchase,
-            forget_ladder,
-            points_benefits,
-            tier_audience,
-        )
-        from .models import Tier, TierBenefit, TierSettings
+        from .integrations import check_after_purchase, points_benefits, tier_audience
         from .views import panel_context
 
         panels.register("tiers", Panel("tiers/_member_panel.html", panel_context), order=10)
         benefits_provider.register(points_benefits)
         purchase_recorded.register("tiers", check_after_purchase)
-        for model in (Tier, TierBenefit, TierSettings):
-            post_save.connect(forget_ladder, sender=model, dispatch_uid=f"tiers-ladder-{model}")
-            post_delete.connect(forget_ladder, sender=model, dispatch_uid=f"tiers-ladder-d-{model}")
         base = broadcast_audience.current()
         if base is not None and not getattr(base, "narrows_tiers", False):
             audience = tier_audience(base)

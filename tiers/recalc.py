@@ -253,7 +253,8 @@ def decisions_sql(plan: Plan, *, proposed: dict | None = None) -> tuple[str, dic
         "WITH "
         + ",\n".join(ctes)
         + """
-        SELECT d.*, nt.rank AS new_rank FROM d JOIN tiers_tier nt ON nt.id = d.new_tier
+        SELECT d.*, nt.rank AS new_rank FROM d
+            JOIN tiers_tier nt ON nt.tenant_id = %(tenant)s AND nt.id = d.new_tier
         WHERE d.new_tier <> d.cur_tier OR d.new_missed <> d.missed"""
     )
     return sql, params

@@ -18,6 +18,8 @@ from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from .idempotency import IdempotentPostMixin
+
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
 # Operations that answer 409 Conflict, by view class and action (the views' own names, so that
@@ -95,7 +97,6 @@ ERROR_DESCRIPTIONS = {
 def lib_doc_excludes():
     """Docstrings of these classes and their bases are not operation descriptions (the mixin's
     would otherwise describe every view that has no docstring of its own)."""
-    from .idempotency import IdempotentPostMixin
 
     return [*get_lib_doc_excludes(), IdempotentPostMixin]
 

@@ -23,16 +23,21 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 def test_beat_runs_the_sweep_and_reminders_through_the_period_claiming_fan_out():
     schedule = settings.CELERY_BEAT_SCHEDULE
-    assert schedule["notifications-sweep"]["task"] == "core.tasks.fan_out"
+    assert schedule["notifications-sweep"]["task"] == "core.fan_out"
     assert schedule["notifications-sweep"]["args"] == ("notifications.sweep", "minute")
     assert schedule["notifications-reminders"]["args"] == ("notifications.run_reminders", "hour")
 
 
 @pytest.mark.django_db
-def test_two_beats_in_the_same_minute_sweep_once(world, monkeypatch):
+def test_two_beats_in_the_same_minute_sweep_once(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
     swept = []
     monkeypatch.setattr("notifications.actions.do_sweep", lambda: swept.append(1) or 0)
-    with time_machine.travel(datetime.datetime(2026, 5, 1, 2, 0, 5, tzinfo=datetime.UTC)):
+    with (
+        time_machine.travel(datetime.datetime(2026, 5, 1, 2, 0, 5, tzinfo=datetime.UTC)),
+        django_capture_on_commit_callbacks(execute=True),  # a task runs in autocommit
+    ):
         assert fan_out.delay("notifications.sweep", "minute").get() == 2
         assert fan_out.delay("notifications.sweep", "minute").get() == 0
     assert len(swept) == 2  # once for each of the two tenants
