@@ -188,12 +188,12 @@ def run(args):
         plan = recalc.Plan(as_of=AS_OF, effective_on=BOUNDARY, cycle="2027-03")
         for i in range(args.runs):
             _reset_tiers()
-            seconds, outcome = _timed(lambda: recalc.recalculate(plan, notify=False))
+            seconds, outcome = _timed(lambda: recalc.recalculate(plan))
             results["most"].append(seconds)
             print(
                 f"run {i + 1}: most change: {seconds:.1f} s (up {outcome.up}, down {outcome.down})"
             )
-            seconds, outcome = _timed(lambda: recalc.recalculate(plan, notify=False))
+            seconds, outcome = _timed(lambda: recalc.recalculate(plan))
             results["few"].append(seconds)
             print(
                 f"run {i + 1}: few change:  {seconds:.1f} s (up {outcome.up}, down {outcome.down})"
@@ -222,7 +222,7 @@ def run(args):
         # outbox cost per change, on a small run of changes
         _reset_tiers()
         small = recalc.Plan(as_of=AS_OF, effective_on=BOUNDARY, cycle="2027-03")
-        small_outcome = recalc.recalculate(small, notify=False)
+        small_outcome = recalc.recalculate(small)
         ids = list(TierChange.objects.order_by("pk").values_list("pk", flat=True)[: args.sample])
         seconds, written = _timed(lambda: actions.notify_changes(ids))
         print(

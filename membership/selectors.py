@@ -8,6 +8,7 @@ import phonenumbers
 from django.db.models import Count, Max, QuerySet
 
 from core import tenancy
+from notifications import selectors as notifications
 
 from . import pii
 from .db import ByteOrder
@@ -35,6 +36,12 @@ def membership_settings() -> MembershipSettings:
         return found
     found, _ = MembershipSettings.objects.get_or_create(tenant=tenancy.current_tenant())
     return found
+
+
+def reach(member) -> notifications.Address | None:
+    """Where and in which language a message to ``member`` goes (notifications' one rule, given
+    the member's values): SMS to the phone, else e-mail, in their language."""
+    return notifications.reach(phone=member.phone, email=member.email, language=member.language)
 
 
 def normalise_phone(value: str, region: str | None = None) -> str | None:
