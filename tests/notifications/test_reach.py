@@ -34,22 +34,6 @@ def test_reach_prefers_the_phone_then_the_e_mail_in_the_members_language(in_a):
     assert reach(phone="", email="", language="en") is None
 
 
-@pytest.fixture
-def api(client, world):
-    key = world.api_key(world.a).raw_key
-
-    def call(path, data, idem):
-        return client.post(
-            f"/api/v1/tenant-a/{path}",
-            data,
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Api-Key {key}",
-            HTTP_IDEMPOTENCY_KEY=idem,
-        )
-
-    return call
-
-
 @pytest.mark.parametrize(("language", "expected"), [("en", "Welcome to"), ("zh-hans", "欢迎")])
 def test_registration_is_written_in_the_members_language(world, language, expected):
     # The registration form's validated data (the API's serializer has no language field).
@@ -64,7 +48,7 @@ def test_registration_is_written_in_the_members_language(world, language, expect
 
 @pytest.mark.parametrize(("language", "expected"), [("en", ENGLISH), ("zh-hans", CHINESE)])
 def test_an_upgrade_by_a_purchase_over_the_api_is_told_in_the_members_language(
-    api, world, language, expected, django_capture_on_commit_callbacks
+    client, world, language, expected, django_capture_on_commit_callbacks
 ):
     with tenancy.tenant_context(world.a):
         NotificationSettingsFactory(tenant=world.a)
@@ -77,7 +61,13 @@ def test_an_upgrade_by_a_purchase_over_the_api_is_told_in_the_members_language(
         store = StoreFactory()
     body = {"member": person.pk, "store": store.pk, "lines": [{"list_amount": "800.00"}]}
     with django_capture_on_commit_callbacks(execute=True):
-        response = api("purchases/", body, idem=f"buy-{language}")
+        response = client.post(
+            "/api/v1/tenant-a/purchases/",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Api-Key {world.api_key(world.a).raw_key}",
+            HTTP_IDEMPOTENCY_KEY=f"buy-{language}",
+        )
     assert response.status_code == 201, response.content
     with tenancy.tenant_context(world.a):
         message = Message.objects.get(template="tier_change", member_id=person.pk)
