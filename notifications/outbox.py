@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -192,9 +193,10 @@ _SOURCE = {
 
 
 def _unnest_source(rows: list[tuple]) -> tuple[str, dict]:
-    """The rows as a relation ``s``: one array parameter per column."""
+    """The rows as a relation ``s``: one array parameter per column, sent in binary (``%b``)
+    beside the statement (quoting 5,000 texts into the statement costs more than the insert)."""
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in _SOURCE]
-    arrays = ", ".join(f"%(c{i})s::{kind}[]" for i, kind in enumerate(_SOURCE.values()))
+    arrays = ", ".join(f"%(c{i})b::{kind}[]" for i, kind in enumerate(_SOURCE.values()))
     return (
         f"unnest({arrays}) AS s({', '.join(_SOURCE)})",
         {f"c{i}": list(values) for i, values in enumerate(columns)},
@@ -231,7 +233,7 @@ def _insert(source: tuple[str, dict], now, tenant) -> tuple[int, list[int]]:
         ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
         RETURNING id, status = '{MessageStatus.PENDING.value}' AND leased_until IS NOT NULL"""
     params = {**params, "tenant": tenant.pk, "now": now, "no_consent": NO_CONSENT}
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         cursor.execute(sql, params)
         result = cursor.fetchall()
     return len(result), [pk for pk, queue in result if queue]
@@ -294,6 +296,13 @@ def broadcast_texts(broadcast, language: str, custom, notification_settings) -> 
     manners = _Manners(notification_settings, tenant, timezone.now())
     body = manners.with_opt_out(body, broadcast.channel, broadcast.purpose, language)
     return broadcast.subject or subject, body
+
+
+def bound_cursor():
+    """A cursor on Django's connection (its transaction) that sends parameters beside the
+    statement (server-side binding) instead of quoting them into it as Django's cursors do."""
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
 
 
 def queue_delivery(message_ids: list[int]) -> None:
