@@ -72,9 +72,11 @@ def main():
     from core import tenancy
     from core.models import Tenant
     from notifications import registry
-    from notifications.actions import do_enqueue_message, do_expand_broadcast, do_sweep
+    from notifications.actions import do_expand_broadcast, do_sweep
     from notifications.models import Broadcast, BroadcastStatus, NotificationSettings
+    from notifications.outbox import do_enqueue_message
     from notifications.registry import Recipient
+    from notifications.selectors import Address
 
     call_command("migrate", verbosity=0)
     tenant, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench Tea"})
@@ -250,8 +252,7 @@ def main():
             for member_id, phone in sample:
                 do_enqueue_message(
                     template="broadcast",
-                    channel="sms",
-                    recipient=phone,
+                    to=Address("sms", phone, "zh-hans"),
                     context={"message": "Double points"},
                     dedupe_key=f"baseline:{member_id}",
                     member_id=member_id,
