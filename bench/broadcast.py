@@ -144,8 +144,13 @@ def main():
                 tenant=tenant,
                 defaults={
                     "rate_per_minute": args.rate,
+                    # no quiet hours, marketing window or daily cap: the bench measures
+                    # writing and delivering, at whatever time of day it runs
                     "quiet_start": "00:00",
                     "quiet_end": "00:00",
+                    "marketing_start": "00:00",
+                    "marketing_end": "00:00",
+                    "marketing_sms_daily_cap": 0,
                 },
             )
             broadcast = Broadcast.objects.create(
