@@ -34,11 +34,7 @@ def _today() -> datetime.date:
 
 def settings() -> TierSettings:
     """The active tenant's tier settings, created with the defaults on first use."""
-    found = TierSettings.objects.first()
-    if found is not None:
-        return found
-    found, _ = TierSettings.objects.get_or_create(tenant=tenancy.current_tenant())
-    return found
+    return TierSettings.objects.get_or_create(tenant=tenancy.current_tenant())[0]
 
 
 def entry_tier() -> Tier | None:
