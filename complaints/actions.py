@@ -12,7 +12,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import tenancy
@@ -23,8 +23,9 @@ from core.money import MAX_POINTS
 from core.roles import Role, role_has
 from core.selectors import staff_role
 from membership.models import Member
-from notifications.actions import do_enqueue_message
-from notifications.models import Channel as MessageChannel
+from membership.selectors import reach
+from notifications.outbox import do_enqueue_message
+from notifications.selectors import reach as reach_contact
 from points import actions as points_actions
 from points.models import Reason
 from tiers.selectors import effective_benefits
@@ -88,31 +89,27 @@ def _event(ticket: Ticket, type_: str, actor, *, source="", target="", note="") 
 
 
 def _tell_member(ticket: Ticket, text: str, dedupe_key: str) -> None:
-    """An outbox message to the member (or the walk-in's phone), in their tenant's language."""
-    tenant = tenancy.current_tenant()
+    """An outbox message to the member (or the walk-in's phone), in the member's language."""
     member = ticket.member
-    if member is not None and member.phone:
-        channel, recipient = MessageChannel.SMS, str(member.phone)
-    elif member is not None and member.email:
-        channel, recipient = MessageChannel.EMAIL, member.email
-    elif member is None and ticket.contact_phone:
-        channel, recipient = MessageChannel.SMS, ticket.contact_phone
+    if member is not None:
+        to = reach(member)
     else:
+        to = reach_contact(phone=ticket.contact_phone, email="", language="")
+    if to is None:
         return
-    do_enqueue_message(
-        template="complaint_update",
-        channel=channel,
-        recipient=recipient,
-        context={
-            "tenant": tenant.name,
+    with translation.override(to.language):
+        context = {
             "number": ticket.number,
             "kind": ticket.get_kind_display(),
             "status": ticket.get_status_display(),
             "text": text,
-        },
+        }
+    do_enqueue_message(
+        template="complaint_update",
+        to=to,
+        context=context,
         dedupe_key=dedupe_key,
         member_id=ticket.member_id,
-        language=getattr(member, "language", None) or None,
     )
 
 
@@ -323,16 +320,13 @@ def do_escalate(ticket_id: int, level: int, *, expected: int) -> Ticket | None:
             target=ticket.status,
             note=f"{Escalation(level).label}: {names or _('no one holds that role')}",
         )
-        tenant = tenancy.current_tenant()
         for user in targets:
             if not user.email:
                 continue  # the event and the queue's flag are the in-app record
             do_enqueue_message(
                 template="complaint_update",
-                channel=MessageChannel.EMAIL,
-                recipient=user.email,
+                to=reach_contact(phone="", email=user.email, language=""),
                 context={
-                    "tenant": tenant.name,
                     "number": ticket.number,
                     "kind": ticket.get_kind_display(),
                     "status": ticket.get_status_display(),

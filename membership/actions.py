@@ -7,7 +7,7 @@ import secrets
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +17,8 @@ from core.dates import add_months
 from core.exceptions import Conflict, Forbidden
 from core.roles import role_has
 from core.selectors import staff_role
-from notifications.actions import do_enqueue_message, do_set_consent
+from notifications.actions import do_set_consent
+from notifications.outbox import do_enqueue_message
 
 from . import pii, selectors
 from .erasure import erase_member
@@ -176,15 +177,6 @@ def _new_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(8))
 
 
-def _member_address(member: Member) -> tuple[str, str]:
-    """(channel, address) for a message to the member: SMS to the phone, else e-mail."""
-    if member.phone:
-        return "sms", str(member.phone)
-    if member.email:
-        return "email", member.email
-    return "sms", ""
-
-
 @transaction.atomic
 def do_register_member(*, data: dict, actor) -> Member:
     """Create a member with a card and portal credentials, and write the registration message
@@ -206,21 +198,59 @@ def do_register_member(*, data: dict, actor) -> Member:
     card = do_issue_card(member, actor=actor, reason=_("First card"))
     password = _new_password()
     MemberCredential.objects.create(member=member, password=make_password(password))
-    channel, recipient = _member_address(member)
-    if recipient:
-        do_enqueue_message(
-            template="registration",
-            channel=channel,
-            recipient=recipient,
-            context={
-                "tenant": tenancy.current_tenant().name,
-                "card_number": card.number,
-                "password": password,
-            },
-            dedupe_key=f"registration:{member.pk}",
-            member_id=member.pk,
-        )
+    do_enqueue_message(
+        template="registration",
+        to=selectors.reach(member),
+        context={"card_number": card.number, "password": password},
+        dedupe_key=f"registration:{member.pk}",
+        member_id=member.pk,
+    )
     return member
+
+
+def do_extend_validity(
+    extensions: list[tuple[int, datetime.date | None]], *, actor: str, note: str
+) -> int:
+    """Set the membership end of many members at once (``extensions``: (member id, new
+    valid-until, None for lifetime)), each change recorded in the member's history like an
+    edit (field ``valid_until``, old → new) by the system job ``actor``. Set-based: one
+    statement for any number of members (a settlement upgrades hundreds of thousands).
+    Returns how many members changed."""
+    if not extensions:
+        return 0
+    member_ids, ends = zip(*extensions, strict=True)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH x AS (
+                    SELECT * FROM unnest(%(ids)s::bigint[], %(ends)s::date[]) AS x(id, new_end)
+                ),
+                old AS (
+                    SELECT m.id, m.valid_until AS old_end, x.new_end
+                    FROM {Member._meta.db_table} m JOIN x ON x.id = m.id
+                    WHERE m.tenant_id = %(tenant)s AND m.erased_at IS NULL
+                      AND m.valid_until IS DISTINCT FROM x.new_end
+                    FOR UPDATE OF m
+                ),
+                changed AS (
+                    UPDATE {Member._meta.db_table} m SET valid_until = old.new_end FROM old
+                    WHERE m.tenant_id = %(tenant)s AND m.id = old.id
+                )
+                INSERT INTO {MemberChange._meta.db_table} (tenant_id, member_id, user_id, actor,
+                    at, field, old_value, new_value, note)
+                SELECT %(tenant)s, id, NULL, %(actor)s, %(now)s, 'valid_until',
+                    COALESCE(to_char(old_end, 'YYYY-MM-DD'), ''),
+                    COALESCE(to_char(new_end, 'YYYY-MM-DD'), ''), %(note)s
+                FROM old""",
+            {
+                "ids": list(member_ids),
+                "ends": list(ends),
+                "tenant": tenancy.current_tenant().pk,
+                "actor": actor[:150],
+                "now": timezone.now(),
+                "note": str(note)[:300],
+            },
+        )
+        return cursor.rowcount
 
 
 @transaction.atomic
@@ -419,23 +449,16 @@ def do_decide_erasure(
     request.decided_at = timezone.now()
     request.decision_reason = reason[:500]
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-    channel, recipient = _member_address(member)
-    if recipient:
-        do_enqueue_message(
-            template="erasure_decision",
-            channel=channel,
-            recipient=recipient,
-            context={
-                "tenant": tenancy.current_tenant().name,
-                "approved": approve,
-                "reason": reason,
-            },
-            dedupe_key=f"erasure:{request.pk}:decision",
-            # An approval's message is the last one and must go although consent is withdrawn
-            # below: it is not filed under the member (so it is not erased with their messages
-            # either), and its address is forgotten once it is sent.
-            member_id=None if approve else member.pk,
-        )
+    do_enqueue_message(
+        template="erasure_decision",
+        to=selectors.reach(member),
+        context={"approved": approve, "reason": reason},
+        dedupe_key=f"erasure:{request.pk}:decision",
+        # An approval's message is the last one and must go although consent is withdrawn
+        # below: it is not filed under the member (so it is not erased with their messages
+        # either), and its address is forgotten once it is sent.
+        member_id=None if approve else member.pk,
+    )
     if approve:
         erase_member(
             member,

@@ -10,6 +10,7 @@ from django.db.models.functions import Right
 
 from core import tenancy
 from core.selectors import tenant_settings
+from notifications import selectors as notifications
 
 from . import pii
 from .db import ByteOrder
@@ -39,6 +40,12 @@ def member_name(pk: int) -> str | None:
     """``core.hooks.actor_names["member"]``: how ``member #<pk>`` reads now (an erased member's
     placeholder name, or None when there is no such member in the active tenant)."""
     return Member.objects.filter(pk=pk).values_list("name", flat=True).first()
+
+
+def reach(member) -> notifications.Address | None:
+    """Where and in which language a message to ``member`` goes (notifications' one rule, given
+    the member's values): SMS to the phone, else e-mail, in their language."""
+    return notifications.reach(phone=member.phone, email=member.email, language=member.language)
 
 
 def normalise_phone(value: str, region: str | None = None) -> str | None:

@@ -1,6 +1,7 @@
 """Reads. Tenant-scoped through the default managers: call inside a tenant."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -18,10 +19,35 @@ from .models import (
 )
 
 
-def settings_for_tenant() -> NotificationSettings:
+def settings() -> NotificationSettings:
     """The active tenant's settings, or an unsaved row of defaults."""
     found = NotificationSettings.objects.first()
     return found or NotificationSettings(tenant=tenancy.current_tenant())
+
+
+settings_for_tenant = settings  # the former name, for callers not yet moved
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where and in which language a message goes: what ``reach`` picks for a member."""
+
+    channel: str
+    recipient: str
+    language: str
+
+
+def reach(*, phone, email, language) -> Address | None:
+    """The one rule for reaching a member (or a walk-in's contact details): SMS to the phone,
+    else e-mail, else nobody (None); in the member's language, else the tenant's default.
+    Notifications knows members only by id, so the caller passes their values
+    (``membership.selectors.reach(member)`` does it for a member)."""
+    language = language or tenancy.current_tenant().default_language
+    if phone:
+        return Address(Channel.SMS.value, str(phone), language)
+    if email:
+        return Address(Channel.EMAIL.value, email, language)
+    return None
 
 
 def messages_for_member(member_id: int) -> QuerySet[Message]:

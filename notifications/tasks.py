@@ -28,6 +28,6 @@ def run_reminders(*, tenant_id: int, period: str = "") -> int | None:
 
     tenant = tenancy.current_tenant()
     local_now = timezone.now().astimezone(tenant.tzinfo)
-    if local_now.hour < selectors.settings_for_tenant().send_hour:
+    if local_now.hour < selectors.settings().send_hour:
         return None
     return actions.do_run_reminders(local_now.date())

@@ -6,7 +6,7 @@ from core import tenancy
 from core.models import PeriodicRun
 from core.tasks import tenant_task
 
-from . import actions, cycles, recalc
+from . import actions, cycles, selectors
 
 
 @tenant_task("tiers.settle_cycle")
@@ -14,7 +14,7 @@ def settle_cycle(*, tenant_id: int, period: str = "") -> int:
     """At a cycle boundary: the set-based recalculation, then lapse memberships not renewed."""
     tenant = tenancy.current_tenant()
     today = tenant.local_now().date()
-    settings = recalc.tier_settings()
+    settings = selectors.settings()
     changed = 0
     if cycles.is_boundary(today, settings.cycle) and PeriodicRun.claim(
         "tiers.settle_cycle", cycles.cycle_label(today, settings.cycle), tenant_id

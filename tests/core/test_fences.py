@@ -97,6 +97,9 @@ _TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+(\{[^}]*\}|\"?[a-z_][a-z0-9_
 SQL_WITHOUT_TENANT = {
     # the purchase posting's inserts list every concrete column of the row, tenant_id among them
     ("points.ledger", "{name} AS (INSERT INTO {table} ({', '.jo"),
+    # a broadcast's rows from this transaction's temporary stage; the outbox insert it feeds
+    # (notifications.outbox._insert) binds the tenant
+    ("notifications.outbox", "(SELECT b.member_id, %(channel)s AS chan"),
 }
 
 

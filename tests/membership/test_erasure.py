@@ -26,6 +26,8 @@ from membership.models import (
 )
 from notifications import actions as notification_actions
 from notifications.models import Consent, Message, MessageStatus
+from notifications.outbox import do_enqueue_message
+from notifications.selectors import reach
 from points.models import LedgerEntry, Purchase
 from tests.membership.factories import CardFactory, MemberFactory
 from tests.notifications.factories import NotificationSettingsFactory
@@ -68,10 +70,9 @@ def _person(world):
     complaint_actions.do_file_ticket_as_member(
         member, kind=Kind.COMPLAINT, description="Call me on 13911112222, Zhang Wenjing"
     )
-    notification_actions.do_enqueue_message(
+    do_enqueue_message(
         template="broadcast",
-        channel="sms",
-        recipient=str(member.phone),
+        to=reach(phone=member.phone, email="", language=""),
         context={"message": "Dear Zhang Wenjing"},
         dedupe_key=f"test:{member.pk}",
         member_id=member.pk,

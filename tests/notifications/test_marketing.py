@@ -13,8 +13,10 @@ import time_machine
 from django.db import connection
 
 from core import tenancy
-from notifications.actions import do_deliver_messages, do_enqueue_message, do_sweep
+from notifications.actions import do_deliver_messages, do_sweep
 from notifications.models import ConsentChange, Message, MessageStatus
+from notifications.outbox import do_enqueue_message
+from notifications.selectors import Address
 from tests.membership.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,12 +70,10 @@ def marketing(member, n=1, *, channel="sms", language="en", purpose="marketing")
     with tenancy.tenant_context(member.tenant):
         return do_enqueue_message(
             template="broadcast",
-            channel=channel,
-            recipient=str(member.phone) if channel == "sms" else member.email,
+            to=Address(channel, str(member.phone) if channel == "sms" else member.email, language),
             context={"message": f"Offer {n}"},
             dedupe_key=f"offer:{member.pk}:{n}:{channel}:{purpose}",
             member_id=member.pk,
-            language=language,
             purpose=purpose,
         )
 
