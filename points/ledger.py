@@ -334,12 +334,37 @@ def save_account(account: PointsAccount) -> None:
     )
 
 
-def new_entry(account: PointsAccount, **fields) -> LedgerEntry:
-    entry = LedgerEntry(
+def unsaved_entry(account: PointsAccount, **fields) -> LedgerEntry:
+    return LedgerEntry(
         tenant_id=account.tenant_id, account=account, member_id=account.member_id, **fields
     )
+
+
+def new_entry(account: PointsAccount, **fields) -> LedgerEntry:
+    entry = unsaved_entry(account, **fields)
     entry.save(force_insert=True)
     return entry
+
+
+def give_back(
+    account: PointsAccount, reversed_entry: int | None, points: int, *, today, **fields
+) -> int:
+    """Give back up to ``points`` that ``reversed_entry`` took from lots, to the very lots
+    (``restore_plan``), as one ``reverse`` entry that names it (``reverses``). Returns the
+    points given back; none (no entry) when their lots have expired or been cleared."""
+    plan = restore_plan([reversed_entry] if reversed_entry else [], points, today=today)
+    back = sum(give for _lot, give in plan)
+    if back:
+        entry = new_entry(
+            account,
+            kind=EntryKind.REVERSE,
+            points=back,
+            reverses_id=reversed_entry,
+            effective_on=today,
+            **fields,
+        )
+        apply_restore(account, entry, plan)
+    return back
 
 
 def credit(

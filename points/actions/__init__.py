@@ -23,7 +23,6 @@ from ..ledger import (
     OwnAccount,
     PointsError,
 )
-from ._common import expiry_for
 from .adjustments import do_decide_adjustment, do_request_adjustment
 from .awards import do_award_points
 from .coupons import do_use_coupon
@@ -56,7 +55,6 @@ __all__ = [
     "do_request_adjustment",
     "do_transition_redemption",
     "do_use_coupon",
-    "expiry_for",
     "find_member",
     "quote_for",
 ]

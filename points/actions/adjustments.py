@@ -47,7 +47,7 @@ def do_request_adjustment(
             fingerprint=print_,
         )
         if abs(points) <= rules_snapshot().settings.adjustment_approval_threshold:
-            _approve(request, actor)
+            _decide(request, AdjustmentStatus.APPROVED, actor)
         return request
 
     return post_once(AdjustmentRequest, key, print_, post)
@@ -58,29 +58,19 @@ def do_decide_adjustment(request: AdjustmentRequest, *, approve: bool, actor) ->
     check_not_own(request.member, actor)
     if actor is not None and request.requested_by_id == actor.pk:
         raise PointsError(_("An adjustment needs another person's approval."))
-    if approve:
-        _approve(request, actor)
-    else:
-        claim(
-            request,
-            workflow.ADJUSTMENT,
-            AdjustmentStatus.REJECTED,
-            decided_by=_actor(actor),
-            decided_at=timezone.now(),
-        )
+    _decide(request, AdjustmentStatus.APPROVED if approve else AdjustmentStatus.REJECTED, actor)
     request.refresh_from_db()
     return request
 
 
-def _approve(request: AdjustmentRequest, actor) -> LedgerEntry:
-    """Claim the approval (a request decided meanwhile is refused), then post the entry."""
-    claim(
-        request,
-        workflow.ADJUSTMENT,
-        AdjustmentStatus.APPROVED,
-        decided_by=_actor(actor),
-        decided_at=timezone.now(),
-    )
+def _decide(request: AdjustmentRequest, target: str, actor) -> None:
+    """Claim the step (a request decided meanwhile is refused); an approval posts the entry."""
+    claim(request, workflow.ADJUSTMENT, target, decided_by=_actor(actor), decided_at=timezone.now())
+    if target == AdjustmentStatus.APPROVED:
+        _post_entry(request, actor)
+
+
+def _post_entry(request: AdjustmentRequest, actor) -> LedgerEntry:
     common = {
         "kind": EntryKind.ADJUST,
         "reason": Reason.MANUAL,

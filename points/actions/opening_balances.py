@@ -1,14 +1,13 @@
 """Opening balances imported from another system, with their original dates."""
 
 from membership.models import Member
+from membership.selectors import card_lookup, members_by_phone
 
 from ..models import LedgerEntry, Reason
 from .awards import do_award_points
 
 
 def find_member(identifier: str) -> Member | None:
-    from membership.selectors import card_lookup, members_by_phone
-
     identifier = (identifier or "").strip()
     card = card_lookup(identifier)
     if card is not None:

@@ -127,10 +127,8 @@ def do_record_purchase(
         ]
         earn = lot = None
         if quote.points_earned:
-            earn = LedgerEntry(
-                tenant_id=account.tenant_id,
-                account=account,
-                member_id=account.member_id,
+            earn = ledger.unsaved_entry(
+                account,
                 kind=EntryKind.EARN,
                 reason=Reason.PURCHASE,
                 points=quote.points_earned,
@@ -152,10 +150,8 @@ def do_record_purchase(
             if not ledger.post_purchase(account, purchase, lines, earn, lot, source_suffix):
                 return KEY_TAKEN
         else:
-            pay = LedgerEntry(
-                tenant_id=account.tenant_id,
-                account=account,
-                member_id=account.member_id,
+            pay = ledger.unsaved_entry(
+                account,
                 kind=EntryKind.REDEEM,
                 reason=Reason.POINTS_PAYMENT,
                 points=-quote.points_used,

@@ -165,20 +165,15 @@ def _give_back(redemption: Redemption, actor) -> None:
         .values_list("pk", flat=True)
         .first()
     )
-    plan = ledger.restore_plan([spent] if spent else [], redemption.points, today=today)
-    back = sum(give for _lot, give in plan)
-    if back:
-        entry = ledger.new_entry(
-            account,
-            kind=EntryKind.REVERSE,
-            reason=Reason.REWARD_RETURNED,
-            points=back,
-            redemption=redemption,
-            reverses_id=spent,
-            idempotency_key=f"redeem-return:{redemption.pk}",
-            actor=_actor(actor),
-            effective_on=today,
-        )
-        ledger.apply_restore(account, entry, plan)
+    if ledger.give_back(
+        account,
+        spent,
+        redemption.points,
+        today=today,
+        reason=Reason.REWARD_RETURNED,
+        redemption=redemption,
+        idempotency_key=f"redeem-return:{redemption.pk}",
+        actor=_actor(actor),
+    ):
         ledger.save_account(account)
     Reward.objects.filter(pk=redemption.reward_id, stock__isnull=False).update(stock=F("stock") + 1)

@@ -150,24 +150,18 @@ def do_refund(
         today = ledger.local_today()
         returned = 0
         if to_return > 0:
-            paid_with = _entry_of(fresh, EntryKind.REDEEM)
-            plan = ledger.restore_plan([paid_with] if paid_with else [], to_return, today=today)
-            returned = sum(give for _lot, give in plan)
-            if returned:
-                entry = ledger.new_entry(
-                    account,
-                    kind=EntryKind.REVERSE,
-                    reason=Reason.REFUND,
-                    points=returned,
-                    purchase=fresh,
-                    refund=refund,
-                    reverses_id=paid_with,
-                    note="points paid returned",
-                    idempotency_key=f"refund:{key}:return",
-                    actor=_actor(actor),
-                    effective_on=today,
-                )
-                ledger.apply_restore(account, entry, plan)
+            returned = ledger.give_back(
+                account,
+                _entry_of(fresh, EntryKind.REDEEM),
+                to_return,
+                today=today,
+                reason=Reason.REFUND,
+                purchase=fresh,
+                refund=refund,
+                note="points paid returned",
+                idempotency_key=f"refund:{key}:return",
+                actor=_actor(actor),
+            )
         deducted = Decimal("0.00")
         debt_before = account.debt
         if to_reverse > 0:
