@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from core import tenancy
+from core.selectors import tenant_settings
 
 from .models import (
     Channel,
@@ -20,12 +21,8 @@ from .models import (
 
 
 def settings() -> NotificationSettings:
-    """The active tenant's settings, or an unsaved row of defaults."""
-    found = NotificationSettings.objects.first()
-    return found or NotificationSettings(tenant=tenancy.current_tenant())
-
-
-settings_for_tenant = settings  # the former name, for callers not yet moved
+    """The active tenant's settings, created with the defaults on first use."""
+    return tenant_settings(NotificationSettings)
 
 
 @dataclass(frozen=True, slots=True)

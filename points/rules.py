@@ -22,6 +22,7 @@ from core.dates import add_months
 from core.money import MAX_AMOUNT, MAX_LINES, MAX_POINTS, MAX_QUANTITY, round_money
 
 from .benefits import Benefits
+from .models import CalendarPeriod, ExpiryPolicy
 
 ZERO = Decimal("0.00")
 
@@ -227,9 +228,9 @@ def next_anniversary(joined_on: datetime.date, after: datetime.date) -> datetime
 
 def period_end(day: datetime.date, period: str) -> datetime.date:
     """The first day after the calendar period (month, quarter, year) holding ``day``."""
-    if period == "month":
+    if period == CalendarPeriod.MONTH:
         return add_months(day.replace(day=1), 1)
-    if period == "quarter":
+    if period == CalendarPeriod.QUARTER:
         return add_months(day.replace(day=1, month=(day.month - 1) // 3 * 3 + 1), 3)
     return datetime.date(day.year + 1, 1, 1)
 
@@ -250,10 +251,10 @@ def expiry_date(
     * calendar_period: the end of the month / quarter / year plus ``months``;
     * never: no expiry (None).
     """
-    if policy == "fixed_term":
+    if policy == ExpiryPolicy.FIXED_TERM:
         return add_months(earned_on, months)
-    if policy == "membership_year":
+    if policy == ExpiryPolicy.MEMBERSHIP_YEAR:
         return add_months(next_anniversary(joined_on or earned_on, earned_on), months)
-    if policy == "calendar_period":
+    if policy == ExpiryPolicy.CALENDAR_PERIOD:
         return add_months(period_end(earned_on, period), months)
     return None

@@ -12,6 +12,7 @@ from membership.models import Member
 
 from .models import (
     AdjustmentRequest,
+    AdjustmentStatus,
     Allocation,
     Campaign,
     Coupon,
@@ -22,6 +23,7 @@ from .models import (
     Purchase,
     PurchaseLine,
     Redemption,
+    RedemptionStatus,
     Reward,
 )
 from .rules import EarnRules
@@ -140,8 +142,12 @@ def active_rewards() -> QuerySet[Reward]:
 
 
 def pending_redemptions() -> QuerySet[Redemption]:
-    return Redemption.objects.filter(status="pending").select_related("member", "reward")
+    return Redemption.objects.filter(status=RedemptionStatus.PENDING).select_related(
+        "member", "reward"
+    )
 
 
 def pending_adjustments() -> QuerySet[AdjustmentRequest]:
-    return AdjustmentRequest.objects.filter(status="pending").select_related("member")
+    return AdjustmentRequest.objects.filter(status=AdjustmentStatus.PENDING).select_related(
+        "member"
+    )

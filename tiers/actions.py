@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from core import tenancy
 from core.exceptions import Conflict, Invalid
+from core.money import round_money
 from membership.actions import do_change_status, do_extend_validity, do_update_member
 from membership.models import Member, MemberStatus
 from notifications.outbox import NewMessage, do_enqueue_messages
@@ -221,7 +222,7 @@ def do_activate_plan(purchase: TierPurchase, *, paid: Decimal) -> TierPurchase:
 def renewal_price(tier: Tier) -> Decimal:
     price = tier.renewal_price or Decimal("0.00")
     if tier.renewal_discount is not None:
-        price = (price * tier.renewal_discount).quantize(Decimal("0.01"))
+        price = round_money(price * tier.renewal_discount)
     return price
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.selectors import tenant_settings
 
 from . import cycles
 from .models import (
@@ -34,7 +35,7 @@ def _today() -> datetime.date:
 
 def settings() -> TierSettings:
     """The active tenant's tier settings, created with the defaults on first use."""
-    return TierSettings.objects.get_or_create(tenant=tenancy.current_tenant())[0]
+    return tenant_settings(TierSettings)
 
 
 def entry_tier() -> Tier | None:

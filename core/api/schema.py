@@ -26,7 +26,8 @@ WRITE_METHODS = {"POST", "PUT", "PATCH"}
 # a rename shows up in tests/core/test_api_schema.py, which checks every entry exists).
 CONFLICTS = {
     "PurchaseViewSet": {"create", "refunds"},  # not enough points to use or to take back
-    "RedemptionViewSet": {"create"},  # not enough points for the reward
+    # not enough points for the reward; a step the redemption's status does not allow
+    "RedemptionViewSet": {"create", "transition"},
     "TicketViewSet": {"transition", "rate"},  # a step the ticket's status does not allow
     # a status change the workflow does not allow; editing an erased member
     "MemberViewSet": {"status", "partial_update"},

@@ -218,10 +218,7 @@ def _subclasses(cls):
 
 # Function-level imports still without their reason, each waiting on a change in flight:
 # (module, imported module).
-UNREASONED_IMPORTS = {
-    ("points.actions", "membership.selectors"),  # points/actions.py is being split into a package
-    ("tiers.recalc", "tiers.actions"),  # the engine stops sending messages (issue 14, item 8)
-}
+UNREASONED_IMPORTS: set[tuple[str, str]] = set()  # (module, import) pairs not yet given a reason
 
 
 def _imported(module: str, node) -> list[str]:
