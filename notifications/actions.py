@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.actors import actor_of
 from core.models import PeriodicRun
 
 from . import hooks, selectors
@@ -574,17 +575,11 @@ def do_forget_member(member_id: int) -> int:
 
 
 def consent_actor(principal) -> str:
-    """How a consent change names who recorded it, never by a person's name: ``staff #<user
-    id>`` for a signed-in staff member, ``api-key:<id>`` for an API key; a string (``member
-    #<id>``, a system name) as it is."""
-    if isinstance(principal, str):
-        return principal
-    api_key = getattr(principal, "api_key", None)
-    if api_key is not None:
-        return f"api-key:{api_key.key_id}"
-    if getattr(principal, "is_authenticated", False) and principal.pk is not None:
-        return f"staff #{principal.pk}"
-    raise ValueError("A consent change needs who recorded it.")
+    """Who recorded a consent change, by ``core.actors``' rule (never a person's name); unlike
+    other changes, one always has someone who recorded it."""
+    if principal is None:
+        raise ValueError("A consent change needs who recorded it.")
+    return actor_of(principal).label
 
 
 def do_set_consent(

@@ -1,11 +1,13 @@
 """Who acted: one rule (``core.actors.actor_of``) for every app, names only at display time."""
 
+import importlib
 import re
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.template import Context, Template
 
 from complaints import actions as complaint_actions
@@ -24,8 +26,7 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1/tenant-a"
 
-# ``_actor`` helpers still to switch to core.actors: points/actions.py is being split into a
-# package by another change; the lead moves it over after merging (issue 14, item 7).
+# ``_actor`` helpers still to switch to core.actors (none now).
 PENDING: set[str] = set()
 
 
@@ -167,3 +168,33 @@ def test_no_app_has_a_second_actor_rule():
             assert not re.search(r"^def _actor\(", path.read_text(), re.MULTILINE), (
                 f"{relative}: record the actor with core.actors.actor_of"
             )
+
+
+def test_rows_written_before_the_rule_are_relabelled_by_the_migrations(world, in_a, staff):
+    """membership 0009 and complaints 0005 rewrite the old labels (staff by username or name,
+    members as "会员 <name>") by the rule; a system label stays."""
+    from tests.complaints.factories import TicketEventFactory
+
+    member = MemberFactory(tenant=world.a, name="韩梅梅")
+    change = MemberChange.objects.create(
+        tenant=world.a, member=member, user=staff, actor=staff.username, field="name"
+    )
+    system = MemberChange.objects.create(tenant=world.a, member=member, actor="system", field="x")
+    log = PiiAccessLog.objects.create(tenant=world.a, member=member, user=staff, actor="Lei Li")
+    by_staff = TicketEventFactory(tenant=world.a, ticket__member=member, actor=staff)
+    by_staff.actor_label = "Li Lei"
+    by_staff.save()
+    by_member = TicketEventFactory(
+        tenant=world.a, ticket=by_staff.ticket, actor_label="会员 韩梅梅"
+    )
+    membership = importlib.import_module("membership.migrations.0009_actor_labels")
+    complaints = importlib.import_module("complaints.migrations.0005_actor_labels")
+    with connection.cursor() as cursor:
+        for sql in [*membership.SQL, complaints.STAFF, complaints.MEMBERS]:
+            cursor.execute(sql)
+    for row in (change, system, log, by_staff, by_member):
+        row.refresh_from_db()
+    assert change.actor == log.actor == f"staff #{staff.pk}"
+    assert system.actor == "system"
+    assert by_staff.actor_label == f"staff #{staff.pk}"
+    assert by_member.actor_label == f"member #{member.pk}"
