@@ -23,5 +23,5 @@ urlpatterns = [
 
 
 handler400, handler403, handler404, handler500 = ErrorPages(
-    base="base.html", home="tenant_home"
+    base="base.html", home="tenant_home", staff_only=True
 ).handlers()

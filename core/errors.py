@@ -18,6 +18,7 @@ from django.urls import NoReverseMatch, get_resolver, reverse
 from django.utils.translation import gettext_lazy
 
 from .api.errors import json_error
+from .selectors import staff_role
 
 TEXTS = {
     400: (
@@ -59,9 +60,15 @@ def _is_api(request) -> bool:
 
 
 class ErrorPages:
-    def __init__(self, *, base: str = "base.html", home: str | None = None):
+    """``staff_only``: the mount shows itself (the tenant's name, its navigation) only to its
+    staff; anyone else gets the root's page, the same as for a business that does not exist."""
+
+    def __init__(
+        self, *, base: str = "base.html", home: str | None = None, staff_only: bool = False
+    ):
         self.base = base
         self.home = home
+        self.staff_only = staff_only
 
     def handlers(self):
         return self.bad_request, self.permission_denied, self.not_found, self.server_error
@@ -84,6 +91,8 @@ class ErrorPages:
         title, message, code = TEXTS[status]
         if _is_api(request):
             return json_error(status, code, detail or API_MESSAGES[status])
+        if self.staff_only and not _is_staff_here(request):
+            return root_pages.render(request, status, with_request=False)
         home = self._home()
         context = {
             "base": self.base,
@@ -106,7 +115,12 @@ class ErrorPages:
             return "/"
 
 
-root_pages = ErrorPages(home="staff_home")
+root_pages = ErrorPages()
+
+
+def _is_staff_here(request) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and staff_role(user))
 
 
 def csrf_failure(request, reason=""):

@@ -84,3 +84,12 @@ def test_an_error_page_does_not_echo_the_path(client, world):
     client.force_login(world.user(world.a, Role.OWNER))
     html = _page(client.get("/t/tenant-a/members/987654321/"), 404)
     assert "987654321" not in html
+
+
+def test_someone_without_a_role_learns_nothing_of_the_business(client, world):
+    """Signed in but not staff of tenant A: the same page as for a business that does not
+    exist, without the tenant's name or navigation."""
+    client.force_login(world.user(world.b, Role.OWNER))
+    html = _page(client.get("/t/tenant-a/"), 404)
+    assert world.a.name not in html and "页面不存在" in html
+    assert _page(client.get("/t/tenant-a/no-such-page/"), 404).count(world.a.name) == 0

@@ -341,8 +341,8 @@ def test_reminders_and_broadcasts_carry_the_members_language(world, member, othe
             for i in points_expiring(world.a, today, SimpleNamespace(points_lead_days=7))
         }
         everyone = {r.member_id: r.language for r in audience(world.a, {})}
-    # membership's sources reach the member through notifications.selectors.reach, which
-    # fills in the tenant's default; the others leave it empty for the outbox to fill in
-    assert greetings == {member.pk: "en", other.pk: world.a.default_language}
-    for languages in (expiring, everyone):
-        assert languages == {member.pk: "en", other.pk: ""}  # empty: the tenant's default
+    # the reminder sources reach the member through notifications.selectors.reach, which fills
+    # in the tenant's default; the audience leaves it empty for the outbox to fill in
+    for languages in (greetings, expiring):
+        assert languages == {member.pk: "en", other.pk: world.a.default_language}
+    assert everyone == {member.pk: "en", other.pk: ""}  # empty: the tenant's default
