@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from .reports import DATE, INT, MONEY, NUMBER, SHARE, Column, Result
 
@@ -44,7 +45,10 @@ def result_sheets(title: str, result: Result) -> list[Sheet]:
     """The report's figures as a first sheet (figure, value), then one sheet per table."""
     figures = Sheet(
         str(title),
-        [Column("figure", _("Figure"), "text"), Column("value", _("Value"), NUMBER)],
+        [
+            Column("figure", _("Figure"), "text"),
+            Column("value", pgettext_lazy("insight", "Value"), NUMBER),
+        ],
         [[str(figure.label), figure.value] for figure in result.figures],
         [figure.kind for figure in result.figures],
     )
@@ -55,7 +59,7 @@ def _csv_value(value, kind):
     if value is None:
         return ""
     if kind == SHARE:
-        return f"{value:.4f}"
+        return f"{value:.6f}"
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, bool):

@@ -3,6 +3,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import Store
 
@@ -22,13 +23,20 @@ class ReportFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("insight", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=pgettext_lazy("insight", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     store = forms.ModelChoiceField(
-        label=_("Store"), required=False, queryset=Store.objects.none(), empty_label=_("All stores")
+        label=_("Store"),
+        required=False,
+        queryset=Store.objects.none(),
+        empty_label=pgettext_lazy("insight", "All stores"),
     )
 
     def __init__(self, *args, **kwargs):
@@ -65,7 +73,7 @@ class ReportFilterForm(forms.Form):
                     self.add_error(name, _("A custom range needs both dates."))
             if start and end:
                 if start > end:
-                    self.add_error("end", _("The end is before the start."))
+                    self.add_error("end", pgettext_lazy("insight", "The end is before the start."))
                 elif (end - start).days >= LONGEST_RANGE_DAYS:
                     self.add_error("end", _("Choose a range of at most three years."))
         return data
@@ -85,7 +93,7 @@ class SegmentForm(ReportFilterForm):
         label=_("Members"),
         choices=[
             ("total", _("Members")),
-            ("new", _("New")),
+            ("new", pgettext_lazy("insight", "New")),
             ("active", _("Active (purchased)")),
             ("dormant", _("Dormant")),
             ("lapsed", _("Lapsed (membership expired)")),

@@ -142,7 +142,7 @@ def members_report(period: Period, store) -> Result:
     counts = selectors.member_figures(period, store)
     labels = {
         "total": _("Members"),
-        "new": _("New"),
+        "new": pgettext_lazy("insight", "New"),
         "active": _("Active (purchased)"),
         "dormant": _("Dormant (no purchase in %(days)s days)") % {"days": selectors.dormant_days()},
         "lapsed": _("Lapsed (membership expired)"),
@@ -170,8 +170,8 @@ def members_report(period: Period, store) -> Result:
                 "trend",
                 _("New and active members"),
                 [
-                    Column("bucket", _("From"), DATE),
-                    Column("new", _("New")),
+                    Column("bucket", pgettext_lazy("insight", "From"), DATE),
+                    Column("new", pgettext_lazy("insight", "New")),
                     Column("active", _("Active (purchased)")),
                 ],
                 [[row["bucket"], row["new"], row["active"]] for row in trend],
@@ -180,7 +180,10 @@ def members_report(period: Period, store) -> Result:
             Table(
                 "tiers",
                 _("Members by tier"),
-                [Column("tier", _("Tier"), TEXT), Column("members", _("Members"))],
+                [
+                    Column("tier", pgettext_lazy("insight", "Tier"), TEXT),
+                    Column("members", _("Members")),
+                ],
                 tier_rows,
                 Chart("pie", "tier", ["members"]),
             ),
@@ -203,7 +206,7 @@ def _sales_values(row):
 
 SALES_COLUMNS = [
     Column("amount", _("Sales (net of refunds)"), MONEY),
-    Column("purchases", _("Purchases")),
+    Column("purchases", pgettext_lazy("insight", "Purchases")),
     Column("average", _("Average purchase"), MONEY),
     Column("buyers", _("Buying members")),
     Column("points_share", _("Share paid with points"), SHARE),
@@ -236,9 +239,9 @@ def sales_report(period: Period, store) -> Result:
                 "trend",
                 _("Sales over time"),
                 [
-                    Column("bucket", _("From"), DATE),
+                    Column("bucket", pgettext_lazy("insight", "From"), DATE),
                     Column("amount", _("Sales (net of refunds)"), MONEY),
-                    Column("purchases", _("Purchases")),
+                    Column("purchases", pgettext_lazy("insight", "Purchases")),
                 ],
                 [[row["bucket"], row["amount"], row["purchases"]] for row in trend],
                 Chart("bar", "bucket", ["amount"]),
@@ -290,8 +293,8 @@ def points_report(period: Period, store) -> Result:
                 [
                     Column("month", pgettext_lazy("calendar", "Month"), DATE),
                     Column("earned", _("Earned")),
-                    Column("redeemed", _("Redeemed")),
-                    Column("expired", _("Expired")),
+                    Column("redeemed", pgettext_lazy("insight", "Redeemed")),
+                    Column("expired", pgettext_lazy("insight", "Expired")),
                 ],
                 [[r["bucket"], r["earned"], r["redeemed"], r["expired"]] for r in months],
                 Chart("bar", "month", ["earned", "redeemed", "expired"]),
@@ -319,7 +322,7 @@ def top_spenders_report(period: Period, store) -> Result:
                     Column("card_number", _("Card number"), TEXT),
                     Column("name", pgettext_lazy("person", "Name"), TEXT),
                     Column("amount", _("Sales (net of refunds)"), MONEY),
-                    Column("purchases", _("Purchases")),
+                    Column("purchases", pgettext_lazy("insight", "Purchases")),
                     Column("last_purchase", _("Last purchase"), DATE),
                     Column("visited", _("Visited in the period"), BOOL),
                 ],
@@ -364,10 +367,10 @@ def complaints_report(period: Period, store) -> Result:
     store_query = {} if store is None else {"store": store.pk}
     values = _complaint_values(figures)
     columns = [
-        Column("filed", _("Filed")),
+        Column("filed", pgettext_lazy("insight", "Filed")),
         Column("replied", _("Answered")),
         Column("in_time", _("Answered within the deadline"), SHARE),
-        Column("rated", _("Rated")),
+        Column("rated", pgettext_lazy("insight", "Rated")),
         Column("satisfaction", _("Satisfaction (1 to 5)"), NUMBER),
     ]
     kinds = dict(Kind.choices)
@@ -413,15 +416,15 @@ def complaints_report(period: Period, store) -> Result:
 # --- messages ---------------------------------------------------------------------------------
 
 MESSAGE_COLUMNS = [
-    Column("total", _("Messages")),
-    Column("sent", _("Sent")),
+    Column("total", pgettext_lazy("insight", "Messages")),
+    Column("sent", pgettext_lazy("insight", "Sent")),
     Column("failed", _("Failed")),
     Column("skipped", _("Skipped")),
     Column("waiting", _("Waiting")),
 ]
 
 
-@report("messages", _("Messages"), "reports.view", has_store=False)
+@report("messages", pgettext_lazy("insight", "Messages"), "reports.view", has_store=False)
 def messages_report(period: Period, store) -> Result:
     totals = selectors.message_figures(period)
     templates = dict(template_choices())
@@ -452,7 +455,10 @@ def messages_report(period: Period, store) -> Result:
             Table(
                 "skipped",
                 _("Skipped messages by reason"),
-                [Column("reason", _("Reason"), TEXT), Column("messages", _("Messages"))],
+                [
+                    Column("reason", _("Reason"), TEXT),
+                    Column("messages", pgettext_lazy("insight", "Messages")),
+                ],
                 [
                     [str(reasons.get(row["last_error"], row["last_error"] or "-")), row["messages"]]
                     for row in selectors.skipped_by_reason(period)

@@ -12,7 +12,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("members/", views.members, name="members"),
     *[
-        path(f"members.{fmt}", views.members_export, {"fmt": fmt}, name=f"members_{fmt}")
+        path(f"members/export.{fmt}", views.members_export, {"fmt": fmt}, name=f"segment_{fmt}")
         for fmt in views.FORMATS
     ],
     *[

@@ -107,9 +107,9 @@ def shop(api, world):
 def staff(world):
     """Tenant A's staff, with the front desk's home store set by the test."""
 
-    def user(role, store=None):
+    def user(role, store=...):
         person = world.user(world.a, role)
-        if store is not None:
+        if store is not ...:
             with tenancy.tenant_context(world.a):
                 role = StaffRole.objects.get(user=person)
                 role.store_id = store
