@@ -35,7 +35,7 @@ class ReportFilterForm(forms.Form):
     store = forms.ModelChoiceField(
         label=_("Store"),
         required=False,
-        queryset=Store.objects.none(),
+        queryset=None,
         empty_label=pgettext_lazy("insight", "All stores"),
     )
 

@@ -134,6 +134,17 @@ def _localized(zh, en):
     return zh if (get_language() or "zh-hans").startswith("zh") or not en else en
 
 
+def _trend(title, rows, columns, chart, series=None) -> Table:
+    """A table of the period's buckets (from ``selectors``' trends) with its chart."""
+    return Table(
+        "trend",
+        title,
+        [Column("bucket", pgettext_lazy("insight", "From"), DATE), *columns],
+        [[row["bucket"], *(row[column.key] for column in columns)] for row in rows],
+        Chart(chart, "bucket", series or [column.key for column in columns]),
+    )
+
+
 # --- members ----------------------------------------------------------------------------------
 
 
@@ -166,16 +177,14 @@ def members_report(period: Period, store) -> Result:
     return Result(
         figures,
         [
-            Table(
-                "trend",
+            _trend(
                 _("New and active members"),
+                trend,
                 [
-                    Column("bucket", pgettext_lazy("insight", "From"), DATE),
                     Column("new", pgettext_lazy("insight", "New")),
                     Column("active", _("Active (purchased)")),
                 ],
-                [[row["bucket"], row["new"], row["active"]] for row in trend],
-                Chart("line", "bucket", ["new", "active"]),
+                "line",
             ),
             Table(
                 "tiers",
@@ -235,16 +244,15 @@ def sales_report(period: Period, store) -> Result:
     return Result(
         figures,
         [
-            Table(
-                "trend",
+            _trend(
                 _("Sales over time"),
+                trend,
                 [
-                    Column("bucket", pgettext_lazy("insight", "From"), DATE),
                     Column("amount", _("Sales (net of refunds)"), MONEY),
                     Column("purchases", pgettext_lazy("insight", "Purchases")),
                 ],
-                [[row["bucket"], row["amount"], row["purchases"]] for row in trend],
-                Chart("bar", "bucket", ["amount"]),
+                "bar",
+                series=["amount"],
             ),
             Table(
                 "stores",
@@ -471,7 +479,7 @@ def messages_report(period: Period, store) -> Result:
 
 def chart_data(table: Table) -> dict | None:
     """What static/insight/insight.js draws: categories and series, labels already translated."""
-    if table.chart is None:
+    if table.chart is None or not table.rows:
         return None
     keys = [column.key for column in table.columns]
     x = keys.index(table.chart.x)

@@ -9,12 +9,39 @@
     return (document.documentElement.lang || "").toLowerCase().indexOf("zh") === 0 ? "ZH" : "EN";
   }
 
+  // ECharts' own tooltip markers are <span style="…"> written with innerHTML, which the
+  // Content-Security-Policy refuses (no inline styles): the tooltip is built here with classes
+  // instead (colours in insight.css, in the order of ECharts' default palette).
+  function escape(text) {
+    var element = document.createElement("span");
+    element.textContent = text == null ? "" : String(text);
+    return element.innerHTML;
+  }
+
+  function number(value) {
+    return value == null ? "–" : Number(value).toLocaleString(document.documentElement.lang || undefined);
+  }
+
+  function tooltip(params) {
+    var items = [].concat(params);
+    var title = items[0].axisValueLabel || "";
+    var html = title ? '<div class="chart-tip-title">' + escape(title) + "</div>" : "";
+    items.forEach(function (item) {
+      var colour = (item.seriesType === "pie" ? item.dataIndex : item.seriesIndex) % 9;
+      var name = item.seriesType === "pie" ? item.name : item.seriesName;
+      var share = item.seriesType === "pie" ? " (" + item.percent + "%)" : "";
+      html += '<div><span class="chart-dot chart-dot-' + colour + '"></span>' + escape(name) +
+        ": <strong>" + escape(number(item.value)) + "</strong>" + escape(share) + "</div>";
+    });
+    return html;
+  }
+
   function option(data) {
     if (data.type === "pie") {
       var serie = data.series[0];
       return {
         animation: false,
-        tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
+        tooltip: { trigger: "item", formatter: tooltip },
         legend: { bottom: 0, type: "scroll" },
         series: [{
           name: serie.name,
@@ -26,13 +53,13 @@
     }
     return {
       animation: false,
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "axis", formatter: tooltip },
       legend: { top: 0, type: "scroll" },
       grid: { left: 8, right: 8, top: 32, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: data.categories },
       yAxis: { type: "value" },
       series: data.series.map(function (serie) {
-        return { name: serie.name, type: data.type, data: serie.data, smooth: data.type === "line" };
+        return { name: serie.name, type: data.type, data: serie.data, smooth: false };
       })
     };
   }
