@@ -232,3 +232,10 @@ def test_one_result_feeds_the_page_the_api_and_both_exports(shop, client, staff,
             else:
                 assert float(value) == pytest.approx(float(expected)), (key, label)
                 assert float(csv_row[1]) == pytest.approx(float(expected), abs=1e-6), (key, label)
+
+
+def test_customer_service_may_open_the_complaints_report_too(shop, client, staff):
+    user = staff(Role.CUSTOMER_SERVICE)
+    assert _get(client, user, "/t/tenant-a/complaints/report/").status_code == 200
+    assert _get(client, user, "/t/tenant-a/complaints/report.csv").status_code == 200
+    assert _get(client, staff(Role.FRONT_DESK), "/t/tenant-a/complaints/report/").status_code == 403
