@@ -149,7 +149,7 @@ def cmd_load(args):
             "deadline_days, due_at, warn_at, escalation, created_at, replied_at, rating, "
             "rating_comment) "
             "SELECT %s, (%s::bigint[])[1 + g %% 5], "
-            "(ARRAY['complaint','suggestion','inquiry'])[1 + g %% 3], 'phone', '', '', 'staff', "
+            "(ARRAY['complaint','suggestion','inquiry'])[1 + g %% 3], 'phone', 'c' || g, '', 'staff', "
             "'d', 'normal', CASE WHEN g %% 10 = 0 THEN 'new' ELSE 'closed' END, '', 5, "
             "t + interval '5 days', t + interval '4 days', 0, t, "
             "CASE WHEN g %% 10 = 0 THEN NULL ELSE t + (g %% 8) * interval '1 day' END, "
