@@ -71,10 +71,11 @@ def main():
     from config.celery import app
     from core import tenancy
     from core.models import Tenant
-    from notifications import registry
-    from notifications.actions import do_enqueue_message, do_expand_broadcast, do_sweep
+    from notifications.actions import do_expand_broadcast, do_sweep
+    from notifications.hooks import Recipient, broadcast_audience
     from notifications.models import Broadcast, BroadcastStatus, NotificationSettings
-    from notifications.registry import Recipient
+    from notifications.outbox import do_enqueue_message
+    from notifications.selectors import Address
 
     call_command("migrate", verbosity=0)
     tenant, _ = Tenant.objects.get_or_create(slug="bench", defaults={"name": "Bench Tea"})
@@ -108,7 +109,7 @@ def main():
                 for member_id, phone, language in rows:
                     yield Recipient(member_id=member_id, sms=phone, language=language)
 
-    registry.register_audience(audience)
+    broadcast_audience.register(audience)
     app.conf.task_always_eager = False
     # Its own queue, so that the bench never takes (or purges) a test run's tasks.
     app.conf.task_default_queue = QUEUE
@@ -142,8 +143,13 @@ def main():
                 tenant=tenant,
                 defaults={
                     "rate_per_minute": args.rate,
+                    # no quiet hours, marketing window or daily cap: the bench measures
+                    # writing and delivering, at whatever time of day it runs
                     "quiet_start": "00:00",
                     "quiet_end": "00:00",
+                    "marketing_start": "00:00",
+                    "marketing_end": "00:00",
+                    "marketing_sms_daily_cap": 0,
                 },
             )
             broadcast = Broadcast.objects.create(
@@ -250,8 +256,7 @@ def main():
             for member_id, phone in sample:
                 do_enqueue_message(
                     template="broadcast",
-                    channel="sms",
-                    recipient=phone,
+                    to=Address("sms", phone, "zh-hans"),
                     context={"message": "Double points"},
                     dedupe_key=f"baseline:{member_id}",
                     member_id=member_id,

@@ -22,7 +22,7 @@ FROM core_tenant WHERE slug LIKE 'bench-%';
 -- one or two given-name characters.
 INSERT INTO membership_member (tenant_id, name, gender, phone, id_type, id_number_encrypted,
   id_number_digest, id_number_last4, email, birthday, employer, address, notes, joined_on,
-  status, card_number, created_at)
+  status, card_number, created_at, language)
 SELECT p.tenant_id,
   (ARRAY['王','李','张','刘','陈','杨','黄','赵','吴','周','徐','孙','马','朱','胡','郭','何','高','林','罗'])[1 + (i::bigint * 7919) % 20]
     || (ARRAY['伟','芳','娜','敏','静','丽','强','磊','军','洋','勇','艳','杰','娟','涛','明','超','秀','霞','平'])[1 + (i::bigint * 104729) % 20]
@@ -35,7 +35,8 @@ SELECT p.tenant_id,
   date '2020-01-01' + i % 2000,
   'active',
   '8' || lpad(i::text, 8, '0') || bench_luhn('8' || lpad(i::text, 8, '0')),
-  now()
+  now(),
+  ''
 FROM bench_plan p, generate_series(1, p.n) i;
 
 INSERT INTO membership_card (tenant_id, member_id, number, status, issued_at, reason)

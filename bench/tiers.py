@@ -8,8 +8,14 @@
     python bench/tiers.py run --runs 3 --sample 2000
 
 Everything uses BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_tiers),
-never the test or development database. Outbox messages are not written in the timed runs
-(``notify=False``); their cost is measured separately on the changes of a small run.
+never the test or development database. ``recalc.recalculate`` writes no messages (the action
+does); their cost is measured on the changes of a small run, and at full size by:
+
+    # 3. the tier-change messages of a mass settlement: 500,000 changes written to the outbox
+    #    by tiers.actions.notify_changes (notifications' one bulk writer), beside one raw
+    #    INSERT … SELECT writing the same rows (database bench_tier_messages by default)
+    python bench/tiers.py messages-load --changes 500000
+    python bench/tiers.py messages --runs 3
 """
 
 import argparse
@@ -22,8 +28,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+_DEFAULT_DB = (
+    "bench_tier_messages" if sys.argv[1:2] in (["messages"], ["messages-load"]) else "bench_tiers"
+)
 DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_tiers"
+    "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{_DEFAULT_DB}"
 )
 os.environ["DATABASE_URL"] = DATABASE_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -188,12 +197,12 @@ def run(args):
         plan = recalc.Plan(as_of=AS_OF, effective_on=BOUNDARY, cycle="2027-03")
         for i in range(args.runs):
             _reset_tiers()
-            seconds, outcome = _timed(lambda: recalc.recalculate(plan, notify=False))
+            seconds, outcome = _timed(lambda: recalc.recalculate(plan))
             results["most"].append(seconds)
             print(
                 f"run {i + 1}: most change: {seconds:.1f} s (up {outcome.up}, down {outcome.down})"
             )
-            seconds, outcome = _timed(lambda: recalc.recalculate(plan, notify=False))
+            seconds, outcome = _timed(lambda: recalc.recalculate(plan))
             results["few"].append(seconds)
             print(
                 f"run {i + 1}: few change:  {seconds:.1f} s (up {outcome.up}, down {outcome.down})"
@@ -222,7 +231,7 @@ def run(args):
         # outbox cost per change, on a small run of changes
         _reset_tiers()
         small = recalc.Plan(as_of=AS_OF, effective_on=BOUNDARY, cycle="2027-03")
-        small_outcome = recalc.recalculate(small, notify=False)
+        small_outcome = recalc.recalculate(small)
         ids = list(TierChange.objects.order_by("pk").values_list("pk", flat=True)[: args.sample])
         seconds, written = _timed(lambda: actions.notify_changes(ids))
         print(
@@ -242,6 +251,131 @@ def run(args):
     )
 
 
+MESSAGES_LOAD_SQL = """
+TRUNCATE core_tenant, tiers_tierchange, notifications_message CASCADE;
+INSERT INTO core_tenant (name, slug, currency, time_zone, phone_region, default_language,
+  is_active, created_at)
+VALUES ('Bench tier messages', 'bench-tier-messages', 'CNY', 'Asia/Shanghai', 'CN', 'zh-hans',
+  true, now());
+INSERT INTO membership_member (tenant_id, name, gender, phone, id_type, id_number_encrypted,
+  id_number_digest, id_number_last4, email, employer, address, notes, joined_on, status,
+  card_number, created_at, referrer_id, language)
+SELECT t.id, 'Member ' || i, '',
+  CASE WHEN i %% 10 = 0 THEN '' ELSE '+86139' || lpad(i::text, 8, '0') END,
+  '', '', '', '', 'm' || i || '@example.com', '', '', '', DATE '2024-01-01', 'active',
+  '8' || lpad(i::text, 9, '0'), now(), NULL,
+  (ARRAY['', 'en', 'zh-hans'])[1 + i %% 3]
+FROM core_tenant t, generate_series(1, %(changes)s) i WHERE t.slug = 'bench-tier-messages';
+"""
+
+MESSAGES_CHANGES_SQL = """
+INSERT INTO tiers_tierchange (tenant_id, member_id, from_tier_id, to_tier_id, rule_id, reason,
+  effective_on, cycle, created_at)
+SELECT m.tenant_id, m.id, %(entry)s, %(gold)s, NULL, 'qualified', DATE '2027-04-01', '2027-03',
+  now()
+FROM membership_member m WHERE m.tenant_id = %(tenant)s;
+"""
+
+# The reference: the same rows in one statement, the texts joined in SQL (English or Chinese,
+# the member's name put in), no template, no consent, no Python per row.
+MESSAGES_RAW_SQL = """
+INSERT INTO notifications_message (tenant_id, member_id, channel, purpose, template, language,
+  recipient, subject, body, redacted_body, dedupe_key, status, last_error, created_at, due_at,
+  leased_until, attempts, provider_message_id)
+SELECT c.tenant_id, c.member_id,
+  CASE WHEN m.phone <> '' THEN 'sms' ELSE 'email' END, 'service', 'tier_change', l.language,
+  CASE WHEN m.phone <> '' THEN m.phone ELSE m.email END,
+  CASE WHEN l.language = 'en' THEN 'Your membership tier is now Gold'
+       ELSE '您的会员等级已变更为金卡' END,
+  CASE WHEN l.language = 'en' THEN m.name || ', your tenant membership tier changed to Gold.'
+       ELSE m.name || ' 您在某店的会员等级已变更为金卡。' END,
+  '', 'tier_change:' || c.id, 'pending', '', now(), now(), now() + interval '5 minutes', 0, ''
+FROM tiers_tierchange c
+JOIN membership_member m ON m.tenant_id = c.tenant_id AND m.id = c.member_id
+CROSS JOIN LATERAL (SELECT COALESCE(NULLIF(m.language, ''), 'zh-hans') AS language) l
+WHERE c.tenant_id = %(tenant)s
+ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+"""
+
+
+def messages_load(args):
+    _create_database()
+    _setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from core import tenancy
+    from core.models import Tenant
+    from tiers.models import Tier
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(MESSAGES_LOAD_SQL, {"changes": args.changes})
+    tenant = Tenant.objects.get(slug="bench-tier-messages")
+    with tenancy.tenant_context(tenant):
+        entry = Tier.objects.create(rank=0, code="ordinary", name_zh="普通", is_entry=True)
+        gold = Tier.objects.create(rank=1, code="gold", name_zh="金卡", name_en="Gold")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                MESSAGES_CHANGES_SQL, {"entry": entry.pk, "gold": gold.pk, "tenant": tenant.pk}
+            )
+            cursor.execute("ANALYZE")
+    print(
+        f"loaded {args.changes} members and tier changes in {time.perf_counter() - started:.0f} s"
+    )
+
+
+def messages(args):
+    _setup()
+    from django.db import connection, transaction
+
+    from core import tenancy
+    from core.models import Tenant
+    from notifications import tasks
+    from tiers import actions
+    from tiers.models import TierChange
+
+    # Delivery tasks are queued on commit as in production, but not run here.
+    tasks.deliver_messages.apply_async = lambda *a, **k: None
+    tenant = Tenant.objects.get(slug="bench-tier-messages")
+    results = {"notify": [], "raw": []}
+
+    def empty_outbox():
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE notifications_message")
+            cursor.execute("VACUUM ANALYZE notifications_message")
+
+    with tenancy.tenant_context(tenant):
+        ids = list(TierChange.objects.order_by("pk").values_list("pk", flat=True))
+        for i in range(args.runs):
+            empty_outbox()
+
+            def notify():
+                with transaction.atomic():
+                    return actions.notify_changes(ids)
+
+            seconds, written = _timed(notify)
+            results["notify"].append(seconds)
+            print(f"run {i + 1}: notify_changes: {written} messages in {seconds:.1f} s")
+            empty_outbox()
+
+            def raw():
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(MESSAGES_RAW_SQL, {"tenant": tenant.pk})
+                    return cursor.rowcount
+
+            seconds, written = _timed(raw)
+            results["raw"].append(seconds)
+            print(f"run {i + 1}: raw INSERT … SELECT: {written} rows in {seconds:.1f} s")
+    notify_median = statistics.median(results["notify"])
+    raw_median = statistics.median(results["raw"])
+    print()
+    print(f"changes {len(ids)}, runs {args.runs} (medians)")
+    print(f"notify_changes: {notify_median:.1f} s ({notify_median / len(ids) * 1e6:.0f} µs each)")
+    print(f"raw INSERT … SELECT: {raw_median:.1f} s; ratio {notify_median / raw_median:.1f} times")
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -252,8 +386,14 @@ def main():
     p_run = sub.add_parser("run")
     p_run.add_argument("--runs", type=int, default=3)
     p_run.add_argument("--sample", type=int, default=2000)
+    p_messages_load = sub.add_parser("messages-load")
+    p_messages_load.add_argument("--changes", type=int, default=500_000)
+    p_messages = sub.add_parser("messages")
+    p_messages.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    {"load": load, "ladder": ladder, "run": run}[args.command](args)
+    commands = {"load": load, "ladder": ladder, "run": run}
+    commands.update({"messages-load": messages_load, "messages": messages})
+    commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Every write to a ticket. Each ``do_*`` is atomic and returns the changed object.
 
 ``actor`` is whoever acts: a staff user, an API key's user, a ``Member`` (portal), or None for
-the system (the escalation sweep). Staff steps are checked against ``core.roles`` here, not only
-in the views, so that every way in (page, API, portal) obeys the same table.
+the system (the escalation sweep); events record it by ``core.actors.actor_of``. Staff steps
+are checked against ``core.roles`` here, not only in the views, so that every way in (page, API,
+portal) obeys the same table.
 """
 
 from __future__ import annotations
@@ -11,24 +12,29 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.actors import actor_of
 from core.exceptions import Conflict
 from core.models import StaffRole
 from core.money import MAX_POINTS
 from core.roles import Role, role_has
 from core.selectors import staff_role
 from membership.models import Member
-from notifications.actions import do_enqueue_message
-from notifications.models import Channel as MessageChannel
+from membership.selectors import reach
+from notifications.outbox import do_enqueue_message
+from notifications.selectors import reach as reach_contact
+from points import actions as points_actions
+from points.models import Reason
 from tiers.selectors import effective_benefits
 
 from . import deadlines, workflow
 from .attachments import store_attachment
 from .models import (
     OPEN_STATUSES,
+    Channel,
     Compensation,
     CompensationKind,
     Escalation,
@@ -56,18 +62,6 @@ class AlreadyRated(Conflict):
 # --- actors -----------------------------------------------------------------------------------
 
 
-def _actor(actor) -> tuple[object | None, str]:
-    if actor is None:
-        return None, "system"
-    if isinstance(actor, Member):
-        return None, _("member %(name)s") % {"name": actor.name}
-    if getattr(actor, "api_key", None) is not None:
-        return None, str(actor)
-    if getattr(actor, "is_authenticated", False):
-        return actor, actor.get_full_name() or actor.get_username()
-    return None, str(actor)
-
-
 def _may(actor, capability: str) -> bool:
     """Staff need the capability; an API key and the system may do every staff step."""
     if actor is None or getattr(actor, "api_key", None) is not None:
@@ -79,12 +73,12 @@ def _may(actor, capability: str) -> bool:
 
 
 def _event(ticket: Ticket, type_: str, actor, *, source="", target="", note="") -> TicketEvent:
-    user, label = _actor(actor)
+    who = actor_of(actor)
     return TicketEvent.objects.create(
         ticket=ticket,
         type=type_,
-        actor=user,
-        actor_label=label,
+        actor=who.user,
+        actor_label=who.label,
         from_status=source,
         to_status=target,
         note=note,
@@ -95,31 +89,27 @@ def _event(ticket: Ticket, type_: str, actor, *, source="", target="", note="") 
 
 
 def _tell_member(ticket: Ticket, text: str, dedupe_key: str) -> None:
-    """An outbox message to the member (or the walk-in's phone), in their tenant's language."""
-    tenant = tenancy.current_tenant()
+    """An outbox message to the member (or the walk-in's phone), in the member's language."""
     member = ticket.member
-    if member is not None and member.phone:
-        channel, recipient = MessageChannel.SMS, str(member.phone)
-    elif member is not None and member.email:
-        channel, recipient = MessageChannel.EMAIL, member.email
-    elif member is None and ticket.contact_phone:
-        channel, recipient = MessageChannel.SMS, ticket.contact_phone
+    if member is not None:
+        to = reach(member)
     else:
+        to = reach_contact(phone=ticket.contact_phone, email="", language="")
+    if to is None:
         return
-    do_enqueue_message(
-        template="complaint_update",
-        channel=channel,
-        recipient=recipient,
-        context={
-            "tenant": tenant.name,
+    with translation.override(to.language):
+        context = {
             "number": ticket.number,
             "kind": ticket.get_kind_display(),
             "status": ticket.get_status_display(),
             "text": text,
-        },
+        }
+    do_enqueue_message(
+        template="complaint_update",
+        to=to,
+        context=context,
         dedupe_key=dedupe_key,
         member_id=ticket.member_id,
-        language=getattr(member, "language", None) or None,
     )
 
 
@@ -151,7 +141,7 @@ def do_file_ticket(
         raise ValidationError(
             {"contact_name": _("Choose a member or give the name of the person.")}
         )
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     ticket = Ticket(**data, recorded_by=user, recorded_via=via, created_at=timezone.now())
     _set_deadline(ticket, override=deadline_override)
     ticket.save()
@@ -178,7 +168,6 @@ def do_file_ticket_as_member(
     deadline_override: int | None = None,
 ) -> Ticket:
     """The portal's way in: a member files their own ticket (online form)."""
-    from .models import Channel
 
     return do_file_ticket(
         data={
@@ -331,16 +320,13 @@ def do_escalate(ticket_id: int, level: int, *, expected: int) -> Ticket | None:
             target=ticket.status,
             note=f"{Escalation(level).label}: {names or _('no one holds that role')}",
         )
-        tenant = tenancy.current_tenant()
         for user in targets:
             if not user.email:
                 continue  # the event and the queue's flag are the in-app record
             do_enqueue_message(
                 template="complaint_update",
-                channel=MessageChannel.EMAIL,
-                recipient=user.email,
+                to=reach_contact(phone="", email=user.email, language=""),
                 context={
-                    "tenant": tenant.name,
                     "number": ticket.number,
                     "kind": ticket.get_kind_display(),
                     "status": ticket.get_status_display(),
@@ -377,11 +363,9 @@ def _post_points(ticket: Ticket, points: int, *, actor, is_reward: bool, note: s
     """Post ``points`` to the ticket's member through the points ledger (idempotent per ticket);
     returns the ledger entry's id. Refusals (e.g. staff compensating their own member account)
     are ``ValidationError``s and roll the compensation back."""
-    from points.actions import do_award_points
-    from points.models import Reason
 
-    user, _label = _actor(actor)
-    entry = do_award_points(
+    user = actor_of(actor).user
+    entry = points_actions.do_award_points(
         ticket.member,
         reason=Reason.SUGGESTION if is_reward else Reason.COMPENSATION,
         points=points,
@@ -414,7 +398,7 @@ def do_compensate(
         points = 0
         if not description.strip():
             raise ValidationError({"description": _("Say which coupon or gift.")})
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     compensation = Compensation.objects.create(
         ticket=locked,
         kind=kind,
@@ -472,7 +456,7 @@ def do_record_return_visit(*, data: dict, actor) -> ReturnVisit:
     ticket = data.get("ticket")
     if ticket is not None and ticket.member_id and ticket.member_id != data["member"].pk:
         raise ValidationError({"ticket": _("That ticket belongs to another member.")})
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     visit = ReturnVisit.objects.create(**data, visited_by=user)
     if ticket is not None:
         _event(

@@ -9,8 +9,7 @@ class ComplaintsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
-        from membership.erasure import register_eraser
-        from membership.panels import register_panel
+        from membership.hooks import Panel, erasers, panels
 
         from .deadlines import forget_corrections
         from .erasure import erase_member_tickets
@@ -25,7 +24,7 @@ class ComplaintsConfig(AppConfig):
                 dispatch_uid=f"calendar-day-{signal is post_save}",
             )
 
-        register_eraser("complaints", erase_member_tickets)
-        register_panel(
-            "complaints", "complaints/_member_panel.html", member_tickets_panel, order=40
+        erasers.register("complaints", erase_member_tickets)
+        panels.register(
+            "complaints", Panel("complaints/_member_panel.html", member_tickets_panel), order=40
         )

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from .models import Attachment
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PER_TICKET = 6
 MAX_PIXELS = 40_000_000
@@ -59,7 +61,6 @@ def check_uploads(uploads, *, already: int = 0) -> None:
 
 
 def store_attachment(ticket, upload):
-    from .models import Attachment
 
     if ticket.attachments.count() >= MAX_PER_TICKET:
         raise ValidationError(

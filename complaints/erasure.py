@@ -1,5 +1,5 @@
 """What an erasure of personal data does to complaints (registered with
-``membership.erasure.register_eraser`` in ``ComplaintsConfig.ready``).
+``membership.hooks.erasers`` in ``ComplaintsConfig.ready``).
 
 Tickets, their events and return visits stay (dispute obligations, the report figures), but no
 longer identify the person: contact fields are emptied, the member's name is taken out of the

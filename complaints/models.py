@@ -6,6 +6,9 @@ A ticket's state changes only through ``complaints.actions`` along the table in
 with the clock; nothing is scheduled ahead on the broker.
 """
 
+import uuid
+from pathlib import PurePath
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -267,8 +270,6 @@ class TicketEvent(TenantOwnedModel):
 
 def attachment_path(instance, filename: str) -> str:
     """Per tenant and ticket; the name is random so that nothing can be guessed from it."""
-    import uuid
-    from pathlib import PurePath
 
     suffix = PurePath(filename).suffix.lower()[:8]
     tenant_id = instance.tenant_id or instance.ticket.tenant_id

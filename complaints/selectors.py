@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F, Max, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import tenancy
 from core.models import Store
@@ -112,7 +113,6 @@ def to_visit(
     """Whom to visit: each store's top spenders of the last ``days`` days (seed 003: "每半个月…
     前三名客户"), plus members whose ticket closed in
     that time and who have had no return visit since."""
-    from django.utils.translation import gettext as _
 
     now = now or timezone.now()
     since = now - datetime.timedelta(days=days)
@@ -198,7 +198,6 @@ def report(start: datetime.date, end: datetime.date, *, store=None) -> list[Repo
     """Tickets filed in ``[start, end]`` (local dates of the tenant), one row per store and a
     total row: counts by kind, median time to first reply and to close, share closed within
     the deadline (of those closed)."""
-    from django.utils.translation import gettext as _
 
     tz = tenancy.current_tenant().tzinfo
     lower = datetime.datetime.combine(start, datetime.time.min, tzinfo=tz)

@@ -9,6 +9,6 @@ from core.tasks import tenant_task
 from . import actions
 
 
-@tenant_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+@tenant_task("complaints.escalate_due_tickets")
 def escalate_due_tickets(*, tenant_id: int, period: str = "") -> int:
     return len(actions.do_escalate_due())

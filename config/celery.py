@@ -2,6 +2,7 @@ import os
 
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -17,6 +18,5 @@ def _recycle_stale_connections(sender=None, **kwargs):
     healthy; close the rest (Celery's own closing is turned off by CELERY_DB_REUSE_MAX)."""
     if getattr(getattr(sender, "request", None), "is_eager", False):
         return
-    from django.db import close_old_connections
 
     close_old_connections()

@@ -7,4 +7,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Tenants and staff")
 
     def ready(self):
-        from . import checks, signals  # noqa: F401  (registers system checks and receivers)
+        from . import checks, selectors  # noqa: F401  (system checks; the caches' receivers)
+        from .actors import staff_name
+        from .hooks import actor_names
+
+        actor_names.register("staff", staff_name)

@@ -13,7 +13,10 @@ connection pooler in transaction mode that cannot keep prepared statements (PgBo
 import functools
 import re
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
+
+from . import tenancy
 
 _PLACEHOLDER = re.compile(r"%(s|%)")
 
@@ -65,8 +68,6 @@ def prepared_cursor():
     raw_connection = wrapper.connection
     cursor = getattr(wrapper, "_prepared_cursor", None)
     if cursor is None or cursor._raw.connection is not raw_connection or cursor._raw.closed:
-        import psycopg
-
         if raw_connection.prepare_threshold is None:
             # Django turns preparing off for the connection (its own cursors bind on the client
             # and never prepare); this enables it for the cursors made here, which ask for it.
@@ -85,7 +86,6 @@ def fetch_by_pk(model, pk):
     loaded), or None: the ORM's ``Model.objects.filter(pk=pk).first()`` as one prepared
     statement, for look-ups on hot paths. Fail-closed like the tenant managers: it raises
     ``NoActiveTenant`` without an active tenant, and another tenant's row is not found."""
-    from . import tenancy
 
     tenant = tenancy.current_tenant()
     try:
@@ -120,3 +120,20 @@ def fetch_by_pk(model, pk):
         for index, convert in converters:
             row[index] = convert(row[index], None, wrapper)
     return model.from_db(wrapper.alias, attnames, row)
+
+
+def tenant_sql(sql: str, params: dict | None = None) -> tuple[str, dict]:
+    """``cursor.execute(*tenant_sql("… WHERE tenant_id = %(tenant)s …", {...}))``: raw SQL with
+    the active tenant always bound as the ``%(tenant)s`` parameter. Raw SQL bypasses the scoped
+    managers, so this is its fence: it raises ``NoActiveTenant`` without an active tenant and
+    ``ValueError`` when the statement does not use the parameter or ``params`` names another
+    tenant. ``tests/core/test_fences.py`` flags statements on tenant-owned tables that name no
+    ``tenant_id``."""
+
+    if "%(tenant)s" not in sql:
+        raise ValueError("A statement on tenant-owned tables must bind %(tenant)s.")
+    tenant_id = tenancy.current_tenant().pk
+    params = dict(params or {})
+    if params.setdefault("tenant", tenant_id) != tenant_id:
+        raise ValueError("The statement's tenant parameter is not the active tenant.")
+    return sql, params

@@ -5,7 +5,7 @@ def broker_status() -> dict:
     """Ping the Celery broker. With no broker configured tasks run in-process."""
     if settings.CELERY_TASK_ALWAYS_EAGER or settings.CELERY_BROKER_URL.startswith("memory://"):
         return {"ok": True, "mode": "in-process"}
-    import redis
+    import redis  # reason: only with a Redis broker configured
 
     try:
         client = redis.Redis.from_url(

@@ -12,7 +12,7 @@ urlconf at all.
 import re
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import get_script_prefix, set_script_prefix
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
@@ -46,8 +46,6 @@ class TenantMountMiddleware:
             return self.get_response(request)
         if match["rest"] is None:
             # /t/<slug> → /t/<slug>/ (CommonMiddleware cannot see into the mount).
-            from django.http import HttpResponsePermanentRedirect
-
             return HttpResponsePermanentRedirect(request.path + "/")
         tenant = active_tenant_by_slug(match["slug"])
         if tenant is None:

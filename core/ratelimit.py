@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 
 Limits = list[tuple[int, int]]
 
@@ -145,7 +146,6 @@ def _backend():
 
 def _redis():
     """The Redis client of the default cache, or None when the cache is not Redis."""
-    from django.core.cache.backends.redis import RedisCache
 
     backend = _backend()
     return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None

@@ -7,16 +7,22 @@ import secrets
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.actors import actor_of
 from core.dates import add_months
 from core.exceptions import Conflict, Forbidden
-from notifications.actions import do_enqueue_message, do_set_consent
+from core.roles import role_has
+from core.selectors import staff_role
+from notifications.actions import do_set_consent
+from notifications.outbox import do_enqueue_message
 
 from . import pii, selectors
+from .erasure import erase_member
+from .imports import masked_values, validate_import_row
 from .models import (
     STATUS_TRANSITIONS,
     Card,
@@ -61,26 +67,12 @@ class InvalidTransition(Conflict):
     default_code = "invalid_transition"
 
 
-def _actor(actor) -> tuple[object | None, str]:
-    """(user or None, a label) for whoever acts: a staff user, an API key, a member (portal;
-    labelled by id, never by name, so that logs keep nothing to erase), or the system."""
-    if actor is None:
-        return None, "system"
-    if isinstance(actor, Member):
-        return None, f"member #{actor.pk}"
-    if getattr(actor, "api_key", None) is not None:
-        return None, str(actor)
-    if getattr(actor, "is_authenticated", False):
-        return actor, actor.get_username()
-    return None, str(actor)
-
-
 def _record(member: Member, actor, field: str, old, new, note: str = "") -> MemberChange:
-    user, label = _actor(actor)
+    who = actor_of(actor)
     return MemberChange.objects.create(
         member=member,
-        user=user,
-        actor=label,
+        user=who.user,
+        actor=who.label,
         field=field,
         old_value=_display(old),
         new_value=_display(new),
@@ -117,7 +109,7 @@ def do_next_card_number() -> str:
     The sequence is a counter row incremented under a row lock in the caller's transaction, so
     two desks registering at once wait for each other instead of taking the same number, and a
     number is never handed out again (the unique constraint on Card.number backs this up)."""
-    settings = selectors.membership_settings()
+    settings = selectors.settings()
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -185,15 +177,6 @@ def _new_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(8))
 
 
-def _member_address(member: Member) -> tuple[str, str]:
-    """(channel, address) for a message to the member: SMS to the phone, else e-mail."""
-    if member.phone:
-        return "sms", str(member.phone)
-    if member.email:
-        return "email", member.email
-    return "sms", ""
-
-
 @transaction.atomic
 def do_register_member(*, data: dict, actor) -> Member:
     """Create a member with a card and portal credentials, and write the registration message
@@ -206,7 +189,7 @@ def do_register_member(*, data: dict, actor) -> Member:
         if field in data and data[field] is not None:
             setattr(member, field, data[field])
     if not member.valid_until:
-        months = selectors.membership_settings().validity_months
+        months = selectors.settings().validity_months
         if months:
             member.valid_until = add_months(member.joined_on, months)
     member.set_id_number(data.get("id_type", ""), data.get("id_number", ""))
@@ -215,21 +198,59 @@ def do_register_member(*, data: dict, actor) -> Member:
     card = do_issue_card(member, actor=actor, reason=_("First card"))
     password = _new_password()
     MemberCredential.objects.create(member=member, password=make_password(password))
-    channel, recipient = _member_address(member)
-    if recipient:
-        do_enqueue_message(
-            template="registration",
-            channel=channel,
-            recipient=recipient,
-            context={
-                "tenant": tenancy.current_tenant().name,
-                "card_number": card.number,
-                "password": password,
-            },
-            dedupe_key=f"registration:{member.pk}",
-            member_id=member.pk,
-        )
+    do_enqueue_message(
+        template="registration",
+        to=selectors.reach(member),
+        context={"card_number": card.number, "password": password},
+        dedupe_key=f"registration:{member.pk}",
+        member_id=member.pk,
+    )
     return member
+
+
+def do_extend_validity(
+    extensions: list[tuple[int, datetime.date | None]], *, actor: str, note: str
+) -> int:
+    """Set the membership end of many members at once (``extensions``: (member id, new
+    valid-until, None for lifetime)), each change recorded in the member's history like an
+    edit (field ``valid_until``, old → new) by the system job ``actor``. Set-based: one
+    statement for any number of members (a settlement upgrades hundreds of thousands).
+    Returns how many members changed."""
+    if not extensions:
+        return 0
+    member_ids, ends = zip(*extensions, strict=True)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH x AS (
+                    SELECT * FROM unnest(%(ids)s::bigint[], %(ends)s::date[]) AS x(id, new_end)
+                ),
+                old AS (
+                    SELECT m.id, m.valid_until AS old_end, x.new_end
+                    FROM {Member._meta.db_table} m JOIN x ON x.id = m.id
+                    WHERE m.tenant_id = %(tenant)s AND m.erased_at IS NULL
+                      AND m.valid_until IS DISTINCT FROM x.new_end
+                    FOR UPDATE OF m
+                ),
+                changed AS (
+                    UPDATE {Member._meta.db_table} m SET valid_until = old.new_end FROM old
+                    WHERE m.tenant_id = %(tenant)s AND m.id = old.id
+                )
+                INSERT INTO {MemberChange._meta.db_table} (tenant_id, member_id, user_id, actor,
+                    at, field, old_value, new_value, note)
+                SELECT %(tenant)s, id, NULL, %(actor)s, %(now)s, 'valid_until',
+                    COALESCE(to_char(old_end, 'YYYY-MM-DD'), ''),
+                    COALESCE(to_char(new_end, 'YYYY-MM-DD'), ''), %(note)s
+                FROM old""",
+            {
+                "ids": list(member_ids),
+                "ends": list(ends),
+                "tenant": tenancy.current_tenant().pk,
+                "actor": actor[:150],
+                "now": timezone.now(),
+                "note": str(note)[:300],
+            },
+        )
+        return cursor.rowcount
 
 
 @transaction.atomic
@@ -305,7 +326,7 @@ def do_request_termination(
         )
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for the termination.")}, code="reason")
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     request = TerminationRequest.objects.create(
         member=member, source=TerminationSource(source), reason=reason.strip(), requested_by=user
     )
@@ -322,7 +343,7 @@ def do_decide_termination(
     request = TerminationRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != RequestStatus.PENDING:
         raise Conflict(_("This request was already decided."), code="decided")
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     if user is not None and user.pk == request.requested_by_id:
         raise ValidationError(
             _("A termination must be approved by someone other than its requester.")
@@ -351,9 +372,9 @@ def do_log_pii_access(
     user, an API key, ``member #<id>`` for a member, never a name), what (``id_number``,
     ``export:members.csv``, ``api:members.list``, …), which member (none for many) and how many
     rows. The one writer of ``PiiAccessLog``: reveals, exports and API reads all come here."""
-    user, label = _actor(actor)
+    who = actor_of(actor)
     return PiiAccessLog.objects.create(
-        member=member, user=user, actor=label[:150], field=what[:50], rows=rows
+        member=member, user=who.user, actor=who.label, field=what[:50], rows=rows
     )
 
 
@@ -406,12 +427,8 @@ def do_decide_erasure(
     the outbox first, while their address is still known.
 
     Idempotent: approving an approved request again changes nothing and returns it."""
-    from core.roles import role_has
-    from core.selectors import staff_role
 
-    from .erasure import erase_member
-
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     role = staff_role(user) if user is not None else None
     if role is None or not role_has(role.role, "members.approve"):
         raise Forbidden(_("Only an owner or a manager may decide an erasure request."))
@@ -432,23 +449,16 @@ def do_decide_erasure(
     request.decided_at = timezone.now()
     request.decision_reason = reason[:500]
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-    channel, recipient = _member_address(member)
-    if recipient:
-        do_enqueue_message(
-            template="erasure_decision",
-            channel=channel,
-            recipient=recipient,
-            context={
-                "tenant": tenancy.current_tenant().name,
-                "approved": approve,
-                "reason": reason,
-            },
-            dedupe_key=f"erasure:{request.pk}:decision",
-            # An approval's message is the last one and must go although consent is withdrawn
-            # below: it is not filed under the member (so it is not erased with their messages
-            # either), and its address is forgotten once it is sent.
-            member_id=None if approve else member.pk,
-        )
+    do_enqueue_message(
+        template="erasure_decision",
+        to=selectors.reach(member),
+        context={"approved": approve, "reason": reason},
+        dedupe_key=f"erasure:{request.pk}:decision",
+        # An approval's message is the last one and must go although consent is withdrawn
+        # below: it is not filed under the member (so it is not erased with their messages
+        # either), and its address is forgotten once it is sent.
+        member_id=None if approve else member.pk,
+    )
     if approve:
         erase_member(
             member,
@@ -498,7 +508,7 @@ def do_set_member_password(member: Member, password: str) -> MemberCredential:
 def do_preview_import(
     *, file_name: str, rows: list[dict], errors: list[dict], actor
 ) -> MemberImport:
-    user, _label = _actor(actor)
+    user = actor_of(actor).user
     batch = MemberImport(file_name=file_name[:200], errors=errors, created_by=user)
     batch.rows = rows
     batch.save()
@@ -508,7 +518,6 @@ def do_preview_import(
 def do_run_import(batch: MemberImport, *, actor) -> MemberImport:
     """Register every valid row, each in its own savepoint; a row that became invalid since the
     preview (e.g. its phone was registered meanwhile) joins the error report."""
-    from .imports import masked_values, validate_import_row
 
     with transaction.atomic():
         batch = MemberImport.objects.select_for_update().get(pk=batch.pk)
@@ -566,6 +575,6 @@ def do_record_consent(
         purpose=purpose,
         granted=granted,
         source=source,
-        actor=actor,
+        actor=actor_of(actor).label,
         given_at=given_at,
     )

@@ -1,3 +1,6 @@
+from django.contrib.auth import get_user_model
+
+from core import tenancy
 from core.admin_sites import ReadOnlyTenantAdmin, TenantModelAdmin, register
 
 from .forms import MembershipSettingsAdminForm
@@ -45,10 +48,6 @@ class MemberAdmin(ReadOnlyTenantAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "staff_user":
-            from django.contrib.auth import get_user_model
-
-            from core import tenancy
-
             tenant = tenancy.current_tenant_or_none()
             users = get_user_model().objects.all()
             if tenant is not None:

@@ -7,15 +7,15 @@ class MembershipConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self):
-        from notifications.registry import (
-            register_audience,
-            register_phone_lookup,
-            register_reminder_source,
-        )
+        from core.hooks import actor_names
+        from notifications import hooks as notifications
 
         from . import reminders, selectors
 
-        register_reminder_source("birthday", reminders.birthday_greetings)
-        register_reminder_source("membership_expiring", reminders.membership_expiring)
-        register_audience(reminders.audience)
-        register_phone_lookup(selectors.member_ids_with_phone)
+        actor_names.register("member", selectors.member_name)
+        notifications.reminder_sources.register("birthday", reminders.birthday_greetings)
+        notifications.reminder_sources.register(
+            "membership_expiring", reminders.membership_expiring
+        )
+        notifications.broadcast_audience.register(reminders.audience)
+        notifications.phone_lookup.register(selectors.member_ids_with_phone)

@@ -8,10 +8,10 @@ outbox forgets their addresses and texts; consent is withdrawn.
 
 Higher apps hold personal data of their own (complaints: the member's name in ticket events,
 contact fields, free text). ``membership`` may not import them, so they register an *eraser*
-from their ``AppConfig.ready()``::
+(``membership.hooks.erasers``) from their ``AppConfig.ready()``::
 
-    from membership.erasure import register_eraser
-    register_eraser("complaints", erase_member_tickets)
+    from membership.hooks import erasers
+    erasers.register("complaints", erase_member_tickets)
 
 Each eraser is called as ``eraser(member, identity)`` inside the erasure's transaction, before
 the member row is cleared; ``identity`` holds the values being erased (to scrub free text).
@@ -20,7 +20,6 @@ the member row is cleared; ``identity`` holds the values being erased (to scrub 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -29,9 +28,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from core import tenancy
+from core.actors import actor_of
 from notifications.actions import do_forget_member, do_set_consent
 from notifications.models import Channel, ConsentSource, Purpose
 
+from .hooks import erasers
 from .models import (
     Card,
     CardStatus,
@@ -92,22 +93,6 @@ class Identity:
         return text
 
 
-Eraser = Callable[[Member, Identity], None]
-_ERASERS: dict[str, Eraser] = {}
-
-
-def register_eraser(key: str, eraser: Eraser) -> None:
-    _ERASERS[key] = eraser
-
-
-def unregister_eraser(key: str) -> None:
-    _ERASERS.pop(key, None)
-
-
-def erasers() -> list[tuple[str, Eraser]]:
-    return sorted(_ERASERS.items())
-
-
 def identity_of(member: Member) -> Identity:
     return Identity(
         member_id=member.pk,
@@ -133,17 +118,17 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
     which termination is not allowed refuses the whole erasure (``InvalidTransition``, rolled
     back with the caller's transaction). A member already terminated has no transition to make
     and keeps the history row of their termination."""
-    from .actions import _actor, do_change_status
+    from .actions import do_change_status  # reason: cycle (membership.actions imports this module)
 
     if member.erased_at is not None:
         return member
-    actor_user, actor_label = _actor(actor)
+    who = actor_of(actor)
     if member.status != MemberStatus.TERMINATED:
         member.status = do_change_status(
             member, MemberStatus.TERMINATED, actor=actor, reason=note
         ).status
     identity = identity_of(member)
-    for _key, eraser in erasers():
+    for _key, eraser in erasers.items():
         eraser(member, identity)
 
     # Messages: pending ones cancelled, addresses and texts of all of them forgotten.
@@ -156,7 +141,7 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
                 purpose=purpose,
                 granted=False,
                 source=ConsentSource.ERASURE,
-                actor=actor_user if actor_user is not None else "erasure",
+                actor=actor_of(actor or "erasure").label,
             )
 
     # Signing in: the credential goes; every portal session is bound to it and ends with it.
@@ -189,7 +174,7 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
         scrub_fields(termination, identity, "reason", "decision_note")
     TerminationRequest.objects.filter(member=member, status=RequestStatus.PENDING).update(
         status=RequestStatus.APPROVED,
-        decided_by=actor_user,
+        decided_by=who.user,
         decided_at=now,
         decision_note=_("Membership ended by the erasure of personal data."),
     )
@@ -211,8 +196,8 @@ def erase_member(member: Member, *, actor, note: str) -> Member:
     member.save()
     MemberChange.objects.create(
         member=member,
-        user=actor_user,
-        actor=actor_label,
+        user=who.user,
+        actor=who.label,
         field="erasure",
         old_value="",
         new_value="",

@@ -66,7 +66,7 @@ class MemberForm(TenantModelForm):
     def __init__(self, *args, settings: MembershipSettings | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         tenant = tenancy.current_tenant()
-        self.settings = settings or selectors.membership_settings()
+        self.settings = settings or selectors.settings()
         self.duplicates: list[Member] = []
         region = tenant.phone_region
         self.fields["phone"] = PhoneNumberField(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from core.models import Store
 
 from . import pii
+from .forms import MemberForm
 from .models import IdType
 
 HEADERS = {
@@ -54,7 +55,7 @@ class FileError(ValueError):
 
 def read_table(name: str, content: bytes) -> list[list]:
     if name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
+        from openpyxl import load_workbook  # reason: openpyxl only for an import (start-up cost)
 
         try:
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -128,7 +129,6 @@ def _form_data(values: dict) -> dict:
 
 def validate_import_row(values: dict) -> tuple[dict | None, list[str]]:
     """(data for do_register_member, []) or (None, ["field: message", …])."""
-    from .forms import MemberForm
 
     form = MemberForm(data=_form_data(values))
     if form.is_valid():

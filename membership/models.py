@@ -1,6 +1,9 @@
+import json
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Right
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -191,6 +194,9 @@ class Member(TenantOwnedModel):
         ]
         indexes = [
             models.Index(F("tenant"), ByteOrder("name"), F("id"), name="member_name_prefix"),
+            # the counter's search by the first digits and by the last four of the phone
+            models.Index(F("tenant"), ByteOrder("phone"), F("id"), name="member_phone_prefix"),
+            models.Index(F("tenant"), Right("phone", 4), F("id"), name="member_phone_tail"),
             models.Index(fields=["tenant", "birthday"], name="member_birthday"),
             models.Index(fields=["tenant", "store"], name="member_store"),
             models.Index(fields=["tenant", "referrer"], name="member_referrer"),
@@ -496,12 +502,8 @@ class MemberImport(TenantOwnedModel):
 
     @property
     def rows(self) -> list[dict]:
-        import json
-
         return json.loads(pii.decrypt(self.rows_encrypted)) if self.rows_encrypted else []
 
     @rows.setter
     def rows(self, value: list[dict]) -> None:
-        import json
-
         self.rows_encrypted = pii.encrypt(json.dumps(value, default=str)) if value else ""

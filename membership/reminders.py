@@ -10,20 +10,16 @@ import datetime
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from notifications.registry import Recipient, ReminderItem
+from notifications.hooks import Recipient, ReminderItem
+from notifications.selectors import reach
 
 from .models import Member, MemberStatus
 
 FIELDS = ("pk", "name", "phone", "email", "valid_until", "language")
 
 
-def _channel(row) -> tuple[str, str] | None:
-    phone, email = str(row["phone"] or ""), row["email"] or ""
-    if phone:
-        return "sms", phone
-    if email:
-        return "email", email
-    return None
+def _reach(row):
+    return reach(phone=row["phone"], email=row["email"], language=row["language"])
 
 
 def _birthdays_on(day: datetime.date) -> Q:
@@ -39,14 +35,14 @@ def birthday_greetings(tenant, local_date: datetime.date, settings):
         *FIELDS
     )
     for row in rows.iterator(chunk_size=2000):
-        channel = _channel(row)
-        if channel is None:
+        to = _reach(row)
+        if to is None:
             continue
         yield ReminderItem(
             member_id=row["pk"],
-            channel=channel[0],
-            recipient=channel[1],
-            language=row["language"],  # the member's choice; empty: the tenant's
+            channel=to.channel,
+            recipient=to.recipient,
+            language=to.language,
             template="birthday",
             context={"tenant": tenant.name, "name": row["name"]},
             dedupe_key=f"birthday:{row['pk']}:{local_date.year}",
@@ -58,14 +54,14 @@ def membership_expiring(tenant, local_date: datetime.date, settings):
     expires_on = local_date + datetime.timedelta(days=settings.membership_lead_days)
     rows = Member.objects.filter(valid_until=expires_on, status=MemberStatus.ACTIVE).values(*FIELDS)
     for row in rows.iterator(chunk_size=2000):
-        channel = _channel(row)
-        if channel is None:
+        to = _reach(row)
+        if to is None:
             continue
         yield ReminderItem(
             member_id=row["pk"],
-            channel=channel[0],
-            recipient=channel[1],
-            language=row["language"],  # the member's choice; empty: the tenant's
+            channel=to.channel,
+            recipient=to.recipient,
+            language=to.language,
             template="membership_expiring",
             context={
                 "tenant": tenant.name,

@@ -6,8 +6,11 @@ import re
 
 import phonenumbers
 from django.db.models import Count, Max, QuerySet
+from django.db.models.functions import Right
 
 from core import tenancy
+from core.selectors import tenant_settings
+from notifications import selectors as notifications
 
 from . import pii
 from .db import ByteOrder
@@ -28,13 +31,21 @@ _DIGITS = re.compile(r"\D+")
 _SEPARATORS = re.compile(r"[\s\-]+")
 
 
-def membership_settings() -> MembershipSettings:
-    """The active tenant's settings, created with the defaults on first use."""
-    found = MembershipSettings.objects.first()
-    if found is not None:
-        return found
-    found, _ = MembershipSettings.objects.get_or_create(tenant=tenancy.current_tenant())
-    return found
+def settings() -> MembershipSettings:
+    """The active tenant's membership settings (``core.selectors.tenant_settings``)."""
+    return tenant_settings(MembershipSettings)
+
+
+def member_name(pk: int) -> str | None:
+    """``core.hooks.actor_names["member"]``: how ``member #<pk>`` reads now (an erased member's
+    placeholder name, or None when there is no such member in the active tenant)."""
+    return Member.objects.filter(pk=pk).values_list("name", flat=True).first()
+
+
+def reach(member) -> notifications.Address | None:
+    """Where and in which language a message to ``member`` goes (notifications' one rule, given
+    the member's values): SMS to the phone, else e-mail, in their language."""
+    return notifications.reach(phone=member.phone, email=member.email, language=member.language)
 
 
 def normalise_phone(value: str, region: str | None = None) -> str | None:
@@ -80,6 +91,31 @@ def members_by_id_number(value: str) -> QuerySet[Member]:
     return Member.objects.filter(id_number_digest=digest)
 
 
+def members_by_phone_prefix(digits: str) -> QuerySet[Member]:
+    """The first digits of a phone number as staff type it ("138", "1380013"), read in the
+    tenant's region. Served by the ``member_phone_prefix`` index: (tenant, phone COLLATE "C",
+    id)."""
+    region = tenancy.current_tenant().phone_region
+    country = phonenumbers.country_code_for_region(region) if region else 0
+    if not digits.isdigit() or not country:
+        return Member.objects.none()
+    trunk = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix or ""
+    national = digits[len(trunk) :] if trunk and digits.startswith(trunk) else digits
+    return (
+        Member.objects.alias(phone_bytes=ByteOrder("phone"))
+        .filter(phone_bytes__startswith=f"+{country}{national}")
+        .order_by("phone_bytes", "id")
+    )
+
+
+def members_by_phone_tail(digits: str) -> QuerySet[Member]:
+    """The last four digits of the phone (手机尾号), newest member first. Served by the
+    ``member_phone_tail`` index: (tenant, right(phone, 4), id), read backwards."""
+    if len(digits) != 4 or not digits.isdigit():
+        return Member.objects.none()
+    return Member.objects.alias(tail=Right("phone", 4)).filter(tail=digits).order_by("-id")
+
+
 def members_by_name_prefix(prefix: str) -> QuerySet[Member]:
     """Served by the ``member_name_prefix`` index: (tenant, name COLLATE "C", id)."""
     prefix = prefix.strip()
@@ -90,17 +126,22 @@ def members_by_name_prefix(prefix: str) -> QuerySet[Member]:
     )
 
 
+# Digits typed that may be the start of a phone number (an 11-digit one is a whole number).
+PHONE_PREFIX_DIGITS = (3, 10)
+
 # What a search result shows (search page, JSON endpoint); loading less keeps searches fast.
 RESULT_FIELDS = ("id", "tenant_id", "name", "phone", "card_number", "status")
 
 
 def search_members(query: str, *, limit: int = 20) -> list[Member]:
-    """The front desk's one search box: a card number, phone number, ID number or name prefix.
+    """The front desk's one search box: a card number, phone number (whole, its first digits or
+    its last four), ID number or name prefix.
 
-    The shape of the query decides which exact index lookups run (each one a single index probe):
+    The shape of the query decides which index lookups run (each one a single index probe):
     digits passing the card check digit try the card table first, a possible phone number the
-    phone index, something as long as an ID document the digest index; anything else is a name
-    prefix. Exact hits come first."""
+    phone index; four digits the phone's last four (then phones starting with them), three to
+    ten digits the phones starting with them; something as long as an ID document the digest
+    index; anything else is a name prefix. Exact hits come first."""
     query = (query or "").strip()
     if not query:
         return []
@@ -124,6 +165,15 @@ def search_members(query: str, *, limit: int = 20) -> list[Member]:
         if not found:
             for member in members_by_phone(query).only(*RESULT_FIELDS).order_by():
                 found.setdefault(member.pk, member)
+        if not found:
+            partial = []
+            if len(compact) == 4:
+                partial.append(members_by_phone_tail(compact))
+            if PHONE_PREFIX_DIGITS[0] <= len(compact) <= PHONE_PREFIX_DIGITS[1]:
+                partial.append(members_by_phone_prefix(compact))
+            for queryset in partial:
+                for member in queryset.only(*RESULT_FIELDS)[:limit]:
+                    found.setdefault(member.pk, member)
     if not found and _could_be_id_number(compact):
         for member in members_by_id_number(compact).only(*RESULT_FIELDS).order_by():
             found.setdefault(member.pk, member)

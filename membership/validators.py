@@ -5,6 +5,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .models import IdType
 from .pii import normalise_id_number
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -53,7 +54,6 @@ def validate_resident_id(value: str, *, today: datetime.date | None = None) -> s
 
 
 def validate_id_number(id_type: str, value: str) -> str:
-    from .models import IdType
 
     number = normalise_id_number(value)
     if id_type == IdType.RESIDENT:

@@ -2,10 +2,11 @@
 
 import csv
 import datetime
+import tempfile
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -32,8 +33,9 @@ from .forms import (
     TerminationDecisionForm,
     TerminationRequestForm,
 )
+from .hooks import panels
 from .models import ErasureRequest, ImportStatus, Member, MemberImport, TerminationRequest
-from .panels import panels_for
+from .templatetags.phones import mask_phone
 
 
 def _error_text(error: ValidationError) -> str:
@@ -62,7 +64,7 @@ def member_search_json(request):
                 {
                     "id": m.pk,
                     "name": m.name,
-                    "phone": str(m.phone) if m.phone else "",
+                    "phone": mask_phone(m.phone),  # others may see the counter's screen
                     "card_number": m.card_number,
                     "status": m.get_status_display(),
                     "url": f"{members_url}{m.pk}/",
@@ -111,7 +113,10 @@ def _detail_context(request, member, **extra):
         "history": selectors.member_history(member)[:100],
         "terminations": member.termination_requests.all()[:10],
         "erasures": selectors.erasure_requests_of(member)[:10],
-        "panels": panels_for(member),
+        "panels": [
+            {"key": key, "template": panel.template, "context": panel.context(member)}
+            for key, panel in panels.items()
+        ],
         "messages_sent": messages_for_member(member.pk)[:20],
         "can_edit": role_has(request.staff_role.role, "members.edit"),
         "can_reveal": role_has(request.staff_role.role, "members.reveal_pii"),
@@ -465,10 +470,8 @@ def export_csv(request):
 def export_xlsx(request):
     """openpyxl's write-only workbook keeps one row in memory at a time; the finished file is
     written to a temporary file and streamed from there."""
-    import tempfile
 
-    from django.http import FileResponse
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # reason: openpyxl only for an export (start-up cost)
 
     upto = _log_export(request, "export:members.xlsx")
     workbook = Workbook(write_only=True)

@@ -13,7 +13,6 @@ import logging
 import random
 import unicodedata
 import uuid
-from dataclasses import dataclass
 from itertools import islice
 
 from django.core.cache import cache
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 from core import tenancy
 from core.models import PeriodicRun
 
-from . import registry, selectors
+from . import hooks, selectors
 from .channels import Outgoing, PermanentError, TransientError, send
 from .models import (
     Broadcast,
@@ -38,267 +37,33 @@ from .models import (
     MessageStatus,
     Purpose,
 )
-from .templates_default import forget_recipient_templates, is_on_demand, render
+from .outbox import (
+    DELIVERY_BATCH,
+    NO_CONSENT,
+    QUEUE_LEASE,
+    WRITE_BATCH,
+    NewMessage,
+    broadcast_texts,
+    do_enqueue_broadcast_rows,
+    do_enqueue_messages,
+    queue_delivery,
+)
+from .selectors import Address
+from .templates_default import forget_recipient_templates, is_on_demand
 
 log = logging.getLogger(__name__)
 
-QUEUE_LEASE = datetime.timedelta(minutes=5)  # a queued task should have run by then
 CLAIM_TTL = datetime.timedelta(minutes=10)  # longer than one chunk's sends with timeouts
-DELIVERY_BATCH = 500  # message ids per delivery task
 CLAIM_CHUNK = 50  # rows claimed at a time inside a task
 SWEEP_LIMIT = 20_000  # rows re-queued per tenant per sweep
-WRITE_BATCH = 5_000
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = 30  # seconds: 30, 60, 120, 240, 480 (+ jitter)
 BACKOFF_CAP = 3600
-NO_CONSENT = "no consent"
 # Reasons kept in ``last_error`` as stable codes (like NO_CONSENT), not in whichever language
 # happens to be active in the worker.
 MARKETING_WINDOW = "held for the marketing window"
 FREQUENCY_CAP = "frequency cap"
 CAP_LOCK = 0x6E63  # advisory lock class of a phone's daily marketing cap ("nc")
-
-
-def _queue_delivery(message_ids: list[int]) -> None:
-    """After commit, send delivery tasks for ``message_ids`` in batches."""
-    from .tasks import deliver_messages
-
-    tenant_id = tenancy.current_tenant().pk
-    for start in range(0, len(message_ids), DELIVERY_BATCH):
-        batch = message_ids[start : start + DELIVERY_BATCH]
-        transaction.on_commit(
-            lambda batch=batch: deliver_messages.apply_async(
-                kwargs={"tenant_id": tenant_id, "message_ids": batch}
-            )
-        )
-
-
-# --- writing to the outbox -----------------------------------------------------------------------
-
-
-def do_enqueue_message(
-    *,
-    template: str,
-    channel: Channel | str,
-    recipient: str,
-    context: dict,
-    dedupe_key: str,
-    member_id: int | None = None,
-    language: str | None = None,
-    purpose: Purpose | str = Purpose.SERVICE,
-) -> Message:
-    """Write one outbox message (idempotent per ``dedupe_key`` in the tenant) and return it.
-    Call inside the transaction of the cause: a rollback leaves no message and queues no task.
-
-    The same cause must always produce the same ``dedupe_key`` (e.g. ``"registration:<member>"``)
-    so that a retried cause never writes a second message.
-    """
-    existing = Message.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
-    tenant = tenancy.current_tenant()
-    language = language or tenant.default_language
-    message = _build(
-        tenant=tenant,
-        template=template,
-        channel=str(channel),
-        recipient=recipient,
-        context=context,
-        dedupe_key=dedupe_key,
-        member_id=member_id,
-        language=language,
-        purpose=str(purpose),
-        custom=selectors.custom_templates([(template, language)]),
-    )
-    _apply_manners([message], selectors.settings_for_tenant(), tenant)
-    with transaction.atomic():  # a savepoint: a concurrent duplicate loses cleanly
-        message, created = Message.objects.get_or_create(
-            dedupe_key=dedupe_key,
-            defaults={
-                f.attname: getattr(message, f.attname)
-                for f in Message._meta.concrete_fields
-                if f.attname not in ("id", "dedupe_key")
-            },
-        )
-    if created and message.status == MessageStatus.PENDING:
-        _queue_delivery([message.pk])
-    return message
-
-
-def _build(
-    *,
-    tenant,
-    template,
-    channel,
-    recipient,
-    context,
-    dedupe_key,
-    member_id,
-    language,
-    purpose,
-    custom,
-    now=None,
-) -> Message:
-    subject, body, redacted = render(
-        template,
-        {"tenant": tenant.name, **context},
-        language=language,
-        custom=custom.get((template, language)),
-    )
-    now = now or timezone.now()
-    return Message(
-        tenant=tenant,
-        member_id=member_id,
-        channel=channel,
-        purpose=purpose,
-        template=template,
-        language=language,
-        recipient=recipient,
-        subject=subject,
-        body=body,
-        redacted_body=redacted,
-        dedupe_key=dedupe_key,
-        created_at=now,
-        due_at=now,
-        leased_until=now + QUEUE_LEASE,
-    )
-
-
-def with_opt_out(body: str, *, channel: str, purpose: str, language: str, settings) -> str:
-    """A marketing SMS ends with the tenant's opt-out line in its language (once: a text that
-    already ends with it, e.g. a tenant template that has it, is left alone)."""
-    if channel != Channel.SMS or purpose != Purpose.MARKETING:
-        return body
-    line = settings.opt_out_text(language).strip()
-    if not line or body.rstrip().endswith(line):
-        return body
-    return f"{body.rstrip()} {line}"
-
-
-def _apply_manners(messages: list[Message], notification_settings, tenant) -> None:
-    """In place: the opt-out line of marketing SMS, consent (skip with a reason), quiet hours
-    (hold SMS until they end, except messages the member asked for just now, such as a one-time
-    code) and the marketing window (hold marketing until it opens)."""
-    now = timezone.now()
-    holds: dict[tuple, datetime.datetime | None] = {}
-    for (channel, purpose), group in _group(messages).items():
-        allowed = selectors.allowed_members([m.member_id for m in group], channel, purpose)
-        for message in group:
-            for name in ("body", "redacted_body"):
-                if getattr(message, name):
-                    setattr(
-                        message,
-                        name,
-                        with_opt_out(
-                            getattr(message, name),
-                            channel=channel,
-                            purpose=purpose,
-                            language=message.language,
-                            settings=notification_settings,
-                        ),
-                    )
-            if message.member_id is not None and message.member_id not in allowed:
-                message.status = MessageStatus.SKIPPED
-                message.last_error = NO_CONSENT
-                message.leased_until = None
-                if message.redacted_body:
-                    message.body, message.redacted_body = message.redacted_body, ""
-                continue
-            on_demand = is_on_demand(message.template)
-            if (channel, purpose, on_demand) not in holds:
-                holds[(channel, purpose, on_demand)] = selectors.hold_until(
-                    notification_settings,
-                    tenant,
-                    now,
-                    channel=channel,
-                    purpose=purpose,
-                    on_demand=on_demand,
-                )
-            hold_until = holds[(channel, purpose, on_demand)]
-            if hold_until is not None:
-                message.due_at = hold_until
-                message.leased_until = None  # the sweep sends it when the hold ends
-
-
-@dataclass(slots=True)
-class OutboxRow:
-    """A message to bulk-insert: the columns of ``Message`` without a model instance per row
-    (building 100,000 model instances costs more than inserting them)."""
-
-    tenant_id: int
-    member_id: int | None
-    channel: str
-    purpose: str
-    template: str
-    language: str
-    recipient: str
-    subject: str
-    body: str
-    dedupe_key: str
-    created_at: datetime.datetime
-    due_at: datetime.datetime
-    leased_until: datetime.datetime | None
-    redacted_body: str = ""
-    status: str = MessageStatus.PENDING
-    last_error: str = ""
-
-
-_INSERT_COLUMNS = {
-    "tenant_id": "bigint",
-    "member_id": "bigint",
-    "channel": "text",
-    "purpose": "text",
-    "template": "text",
-    "language": "text",
-    "recipient": "text",
-    "subject": "text",
-    "body": "text",
-    "redacted_body": "text",
-    "dedupe_key": "text",
-    "status": "text",
-    "last_error": "text",
-    "created_at": "timestamptz",
-    "due_at": "timestamptz",
-    "leased_until": "timestamptz",
-}
-
-
-def do_write_messages(messages: list) -> int:
-    """Insert built messages (``Message`` or ``OutboxRow``) set-based: each batch is streamed
-    with ``COPY`` into a temporary table, then ``INSERT … SELECT … ON CONFLICT (tenant, dedupe
-    key) DO NOTHING RETURNING``, so a repeated cause writes nothing and only new rows are queued
-    (in batched delivery tasks, after commit). Returns how many rows were written."""
-    if not messages:
-        return 0
-    tenant = tenancy.current_tenant()
-    _apply_manners(messages, selectors.settings_for_tenant(), tenant)
-    table = Message._meta.db_table
-    columns = ", ".join(_INSERT_COLUMNS)
-    written, queued = 0, []
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS notifications_stage ("
-            + ", ".join(f"{name} {kind}" for name, kind in _INSERT_COLUMNS.items())
-            + ") ON COMMIT DROP"
-        )
-        for start in range(0, len(messages), WRITE_BATCH):
-            batch = messages[start : start + WRITE_BATCH]
-            cursor.execute("TRUNCATE notifications_stage")
-            with cursor.cursor.copy(f"COPY notifications_stage ({columns}) FROM STDIN") as copy:
-                for message in batch:
-                    message.tenant_id = tenant.pk
-                    copy.write_row([getattr(message, name) for name in _INSERT_COLUMNS])
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}, attempts, provider_message_id) "
-                f"SELECT {columns}, 0, '' FROM notifications_stage "
-                "ON CONFLICT (tenant_id, dedupe_key) DO NOTHING "
-                "RETURNING id, status, leased_until"
-            )
-            rows = cursor.fetchall()
-            written += len(rows)
-            queued += [pk for pk, status, lease in rows if status == "pending" and lease]
-    _queue_delivery(sorted(queued))
-    return written
 
 
 # --- delivery -----------------------------------------------------------------------------------
@@ -380,7 +145,7 @@ def do_deliver_messages(message_ids: list[int]) -> dict:
     """Deliver the due rows among ``message_ids``; rows not due or claimed elsewhere are left."""
     counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0, "held": 0}
     tenant = tenancy.current_tenant()
-    notification_settings = selectors.settings_for_tenant()
+    notification_settings = selectors.settings()
     ids = iter(sorted(set(message_ids)))
     while chunk := list(islice(ids, CLAIM_CHUNK)):
         token = uuid.uuid4()
@@ -654,90 +419,11 @@ def lease_due_messages(limit: int) -> list[int]:
         Message.objects.filter(pk__in=ids).update(
             status=MessageStatus.PENDING, leased_until=now + QUEUE_LEASE, claim_token=None
         )
-        _queue_delivery(ids)
+        queue_delivery(ids)
     return ids
 
 
 # --- broadcasts ---------------------------------------------------------------------------------
-
-
-_BROADCAST_STAGE = "notifications_broadcast_stage"
-
-
-def _write_broadcast_rows(broadcast: Broadcast, rows: list, rendered: dict, now) -> int:
-    """Write one batch of a broadcast: ``rows`` are (member id, language, address). Only those
-    three columns travel (``COPY`` into a temporary table); everything else is the same for the
-    whole broadcast and is filled in by the ``INSERT … SELECT``: the text per language from
-    ``rendered`` ({language: (subject, body)}), the dedupe key ``broadcast:<id>:<member>``, and
-    the manners of ``do_write_messages`` in SQL — consent from ``Consent`` (marketing only when
-    opted in, service unless opted out; else SKIPPED "no consent"), SMS held until quiet hours
-    end. ``ON CONFLICT DO NOTHING`` makes a repeat write nothing; only new pending rows are
-    queued, in batched delivery tasks after commit. Returns how many rows were written."""
-    if not rows:
-        return 0
-    tenant = tenancy.current_tenant()
-    hold_until = selectors.hold_until(
-        selectors.settings_for_tenant(),
-        tenant,
-        now,
-        channel=broadcast.channel,
-        purpose=broadcast.purpose,
-    )
-    languages = sorted(rendered)
-    params = {
-        "tenant": tenant.pk,
-        "channel": broadcast.channel,
-        "purpose": broadcast.purpose,
-        "prefix": f"broadcast:{broadcast.pk}:",
-        "default": broadcast.purpose == Purpose.SERVICE,
-        "no_consent": NO_CONSENT,
-        "now": now,
-        "due": hold_until or now,
-        "lease": None if hold_until else now + QUEUE_LEASE,
-        "languages": languages,
-        "subjects": [rendered[lang][0] for lang in languages],
-        "bodies": [rendered[lang][1] for lang in languages],
-    }
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_BROADCAST_STAGE} "
-            "(member_id bigint, language text, recipient text) ON COMMIT DROP"
-        )
-        cursor.execute(f"TRUNCATE {_BROADCAST_STAGE}")
-        with cursor.cursor.copy(
-            f"COPY {_BROADCAST_STAGE} (member_id, language, recipient) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(
-            f"""INSERT INTO {Message._meta.db_table} (tenant_id, member_id, channel, purpose,
-                    template, language, recipient, subject, body, redacted_body, dedupe_key,
-                    status, last_error, created_at, due_at, leased_until, attempts,
-                    provider_message_id)
-                SELECT %(tenant)s, s.member_id, %(channel)s, %(purpose)s, 'broadcast',
-                    s.language, s.recipient, t.subject, t.body, '',
-                    %(prefix)s || COALESCE(s.member_id::text, 'None'),
-                    CASE WHEN k.ok THEN 'pending' ELSE 'skipped' END,
-                    CASE WHEN k.ok THEN '' ELSE %(no_consent)s END,
-                    %(now)s,
-                    CASE WHEN k.ok THEN %(due)s ELSE %(now)s END,
-                    CASE WHEN k.ok THEN %(lease)s::timestamptz END,
-                    0, ''
-                FROM {_BROADCAST_STAGE} s
-                JOIN unnest(%(languages)s::text[], %(subjects)s::text[], %(bodies)s::text[])
-                    AS t(language, subject, body) ON t.language = s.language
-                LEFT JOIN {Consent._meta.db_table} c ON c.tenant_id = %(tenant)s
-                    AND c.member_id = s.member_id AND c.channel = %(channel)s
-                    AND c.purpose = %(purpose)s
-                CROSS JOIN LATERAL (
-                    SELECT COALESCE(c.granted, s.member_id IS NULL OR %(default)s) AS ok) k
-                ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
-                RETURNING id, status = 'pending' AND leased_until IS NOT NULL""",
-            params,
-        )
-        result = cursor.fetchall()
-    _queue_delivery(sorted(pk for pk, queue in result if queue))
-    return len(result)
 
 
 def do_schedule_broadcast(broadcast: Broadcast) -> Broadcast:
@@ -760,7 +446,7 @@ def do_expand_broadcast(broadcast_id: int) -> int:
     no-ops (they were queued on their batch's commit, or the sweep re-queues them when their
     lease runs out), and only the missing rows are written and queued."""
     tenant = tenancy.current_tenant()
-    audience = registry.audience()
+    audience = hooks.broadcast_audience.current()
     lock = [BROADCAST_LOCK, broadcast_id % 2_147_483_647]
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", lock)
@@ -789,7 +475,7 @@ def _expand_broadcast(broadcast_id: int, tenant, audience) -> int:
         broadcast.save(update_fields=["status", "last_error"])
         return 0
     custom = selectors.custom_templates([("broadcast", None)])
-    notification_settings = selectors.settings_for_tenant()
+    notification_settings = selectors.settings()
     rendered: dict[str, tuple[str, str]] = {}
     written = 0
     addressed: set = set()
@@ -806,23 +492,15 @@ def _expand_broadcast(broadcast_id: int, tenant, audience) -> int:
                     continue
                 language = recipient.language or tenant.default_language
                 if language not in rendered:
-                    subject, body = render(
-                        "broadcast",
-                        {"tenant": tenant.name, "message": broadcast.text},
-                        language=language,
-                        custom=custom.get(("broadcast", language)),
-                    )[:2]
-                    body = with_opt_out(
-                        body,
-                        channel=broadcast.channel,
-                        purpose=broadcast.purpose,
-                        language=language,
-                        settings=notification_settings,
+                    rendered[language] = broadcast_texts(
+                        broadcast,
+                        language,
+                        custom.get(("broadcast", language)),
+                        notification_settings,
                     )
-                    rendered[language] = (broadcast.subject or subject, body)
                 rows.append((recipient.member_id, language, address))
                 addressed.add(recipient.member_id)
-            written += _write_broadcast_rows(broadcast, rows, rendered, now)  # commits
+            written += do_enqueue_broadcast_rows(broadcast, rows, rendered, now)  # commits
     except ValueError as exc:
         # The audience refuses the segment (it does so before its first recipient, so nothing
         # was written): a permanent failure.
@@ -848,33 +526,26 @@ def do_run_reminders(local_date: datetime.date) -> int | None:
     day is claimed in the same transaction as the messages, so a failed run leaves the day
     unclaimed for the next hourly attempt, and a second run finds it taken (returns None)."""
     tenant = tenancy.current_tenant()
-    notification_settings = selectors.settings_for_tenant()
+    notification_settings = selectors.settings()
+    default = tenant.default_language
     written = 0
     with transaction.atomic():
         if not PeriodicRun.claim(REMINDER_JOB, local_date.isoformat(), tenant.pk):
             return None
-        for name, source in registry.reminder_sources().items():
-            items = iter(source(tenant, local_date, notification_settings))
-            while chunk := list(islice(items, WRITE_BATCH)):
-                custom = selectors.custom_templates({(i.template, i.language) for i in chunk})
-                messages = [
-                    _build(
-                        tenant=tenant,
-                        template=item.template,
-                        channel=item.channel,
-                        recipient=item.recipient,
-                        context=item.context,
-                        dedupe_key=item.dedupe_key,
-                        member_id=item.member_id,
-                        language=item.language or tenant.default_language,
-                        purpose=item.purpose,
-                        custom=custom,
-                    )
-                    for item in chunk
-                ]
-                count = do_write_messages(messages)
-                log.info("reminder source %s wrote %s messages", name, count)
-                written += count
+        for name, source in hooks.reminder_sources.items():
+            count = do_enqueue_messages(
+                NewMessage(
+                    template=item.template,
+                    to=Address(item.channel, item.recipient, item.language or default),
+                    context=item.context,
+                    dedupe_key=item.dedupe_key,
+                    member_id=item.member_id,
+                    purpose=item.purpose,
+                )
+                for item in source(tenant, local_date, notification_settings)
+            )
+            log.info("reminder source %s wrote %s messages", name, count)
+            written += count
     return written
 
 
@@ -980,7 +651,7 @@ def do_receive_sms(*, phone: str, text: str) -> list[int]:
     of it is kept. Returns the ids of the members whose consent was withdrawn."""
     if not is_opt_out_reply(text):
         return []
-    member_ids = registry.members_with_phone(phone)
+    member_ids = hooks.members_with_phone(phone)
     with transaction.atomic():
         for member_id in member_ids:
             do_set_consent(

@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core import tenancy
 from core.admin_sites import PreviewBeforeSaveMixin, ReadOnlyTenantAdmin, TenantModelAdmin, register
 
 from .models import (
@@ -152,8 +153,6 @@ class NotificationSettingsAdmin(TenantModelAdmin):
     ]
 
     def has_add_permission(self, request, *args):
-        from core import tenancy
-
         if tenancy.current_tenant_or_none() is not None and NotificationSettings.objects.exists():
             return False  # one row per tenant: edit it
         return super().has_add_permission(request, *args)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import TenantOwnedModel
 
+from .hooks import validate_segment
 from .templates_default import SPECS, template_choices, validate_template
 
 
@@ -345,6 +346,4 @@ class Broadcast(TenantOwnedModel):
         return self.name
 
     def clean(self):
-        from .registry import validate_segment
-
         validate_segment(self.segment)

@@ -1,11 +1,13 @@
 """Reads. Tenant-scoped through the default managers: call inside a tenant."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import QuerySet
 
 from core import tenancy
+from core.selectors import tenant_settings
 
 from .models import (
     Channel,
@@ -18,10 +20,31 @@ from .models import (
 )
 
 
-def settings_for_tenant() -> NotificationSettings:
-    """The active tenant's settings, or an unsaved row of defaults."""
-    found = NotificationSettings.objects.first()
-    return found or NotificationSettings(tenant=tenancy.current_tenant())
+def settings() -> NotificationSettings:
+    """The active tenant's settings, created with the defaults on first use."""
+    return tenant_settings(NotificationSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where and in which language a message goes: what ``reach`` picks for a member."""
+
+    channel: str
+    recipient: str
+    language: str
+
+
+def reach(*, phone, email, language) -> Address | None:
+    """The one rule for reaching a member (or a walk-in's contact details): SMS to the phone,
+    else e-mail, else nobody (None); in the member's language, else the tenant's default.
+    Notifications knows members only by id, so the caller passes their values
+    (``membership.selectors.reach(member)`` does it for a member)."""
+    language = language or tenancy.current_tenant().default_language
+    if phone:
+        return Address(Channel.SMS.value, str(phone), language)
+    if email:
+        return Address(Channel.EMAIL.value, email, language)
+    return None
 
 
 def messages_for_member(member_id: int) -> QuerySet[Message]:

@@ -28,8 +28,17 @@ from core.money import (
 from core.validators import validate_recorded_time
 from membership.models import Member
 
-from . import actions, selectors
-from .models import LedgerEntry, Purchase, PurchaseStatus, Redemption, Refund, Reward
+from . import actions, ledger, selectors, workflow
+from .models import (
+    EntryKind,
+    LedgerEntry,
+    Purchase,
+    PurchaseStatus,
+    Redemption,
+    RedemptionStatus,
+    Refund,
+    Reward,
+)
 
 
 def _key(request) -> str:
@@ -198,7 +207,16 @@ class RedemptionSerializer(ModelSerializer):
         read_only_fields = ["id", "points", "status", "coupons", "created_at"]
 
 
+class RedemptionTransitionSerializer(Serializer):
+    status = serializers.ChoiceField(choices=RedemptionStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
 class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Redeem rewards and move redemptions through ``points.workflow.REDEMPTION``
+    (``transition/``: approve, reject, hand over, cancel; a step the table does not hold, or
+    one the redemption's status has left, is 409)."""
+
     lookup_value_regex = r"\d+"
     model = Redemption
     serializer_class = RedemptionSerializer
@@ -220,6 +238,18 @@ class RedemptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
             id_number=data.get("id_number", ""),
         )
         return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RedemptionTransitionSerializer, responses=RedemptionSerializer)
+    @action(detail=True, methods=["post"], write_capability=workflow.APPROVE)
+    def transition(self, request, pk=None):
+        redemption = self.get_object()
+        serializer = RedemptionTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        redemption = actions.do_transition_redemption(
+            redemption, data["status"], actor=request.user, note=data["note"]
+        )
+        return Response(RedemptionSerializer(self.get_queryset().get(pk=redemption.pk)).data)
 
 
 class ExpiredLotSerializer(Serializer):
@@ -251,6 +281,7 @@ class EntrySerializer(ModelSerializer):
             "purchase",
             "refund",
             "redemption",
+            "reverses",
             "effective_on",
             "created_at",
             "expired_lots",
@@ -279,7 +310,6 @@ class PointsViewSet(TenantViewSet):
     def balance(self, request, pk=None):
         member = get_object_or_404(self.get_queryset(), pk=pk)
         panel = selectors.balance_of(member)
-        from . import ledger
 
         today = ledger.local_today()
         return Response(
@@ -298,6 +328,8 @@ class PointsViewSet(TenantViewSet):
         member = get_object_or_404(self.get_queryset(), pk=pk)
         entries = LedgerEntry.objects.filter(member=member)
         page = self.paginate_queryset(entries)
-        explained = selectors.expiry_explanations([e.pk for e in page if e.kind == "expire"])
+        explained = selectors.expiry_explanations(
+            [e.pk for e in page if e.kind == EntryKind.EXPIRE]
+        )
         data = EntrySerializer(page, many=True, context={"explained": explained}).data
         return self.get_paginated_response(data)

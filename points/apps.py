@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,19 +7,13 @@ class PointsConfig(AppConfig):
     verbose_name = _("Points")
 
     def ready(self):
-        from membership.panels import register_panel
+        from membership.hooks import Panel, panels
+        from notifications.hooks import reminder_sources
 
-        from . import tasks  # noqa: F401  (registers the Celery tasks)
-        from .models import Campaign, PointsSettings
+        from . import selectors, tasks  # noqa: F401  (Celery tasks; the rules cache's receivers)
         from .panels import member_panel
-        from .selectors import forget_rules
-
-        register_panel("points", "points/_member_panel.html", member_panel, order=20)
-        from notifications.registry import register_reminder_source
-
         from .reminders import points_expiring
 
-        register_reminder_source("points_expiring", points_expiring)
-        for model in (PointsSettings, Campaign):
-            post_save.connect(forget_rules, sender=model, dispatch_uid=f"points-rules-{model}")
-            post_delete.connect(forget_rules, sender=model, dispatch_uid=f"points-rules-d-{model}")
+        panels.register("points", Panel("points/_member_panel.html", member_panel), order=20)
+
+        reminder_sources.register("points_expiring", points_expiring)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db import OperationalError, connection, transaction
 
 from core import tenancy
+from core.db import tenant_sql
 from membership.models import Member
 
 from .models import Allocation, LedgerEntry, Lot, PointsAccount
@@ -106,7 +107,7 @@ def _batch(select: str, params: dict, *, prefix: str, reason: str, today) -> lis
     for attempt in range(3):
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(_sql(select), params)
+                cursor.execute(*tenant_sql(_sql(select), params))
                 rows = cursor.fetchall()
                 if not rows:
                     return []
@@ -115,20 +116,21 @@ def _batch(select: str, params: dict, *, prefix: str, reason: str, today) -> lis
                 # estimates for the CTEs are high) took seconds per batch.
                 cursor.execute("SET LOCAL jit = off")
                 cursor.execute(
-                    f"SELECT id FROM {PointsAccount._meta.db_table} WHERE id = ANY(%s) "
-                    "ORDER BY id FOR UPDATE",
-                    [accounts],
+                    f"SELECT id FROM {PointsAccount._meta.db_table} "
+                    "WHERE tenant_id = %s AND id = ANY(%s) ORDER BY id FOR UPDATE",
+                    [tenant_id, accounts],
                 )
                 cursor.execute(
-                    _sql(_POST),
-                    {
-                        "tenant": tenant_id,
-                        "ids": [row[0] for row in rows],
-                        "accounts": accounts,
-                        "prefix": prefix,
-                        "reason": reason,
-                        "today": today,
-                    },
+                    *tenant_sql(
+                        _sql(_POST),
+                        {
+                            "ids": [row[0] for row in rows],
+                            "accounts": accounts,
+                            "prefix": prefix,
+                            "reason": reason,
+                            "today": today,
+                        },
+                    )
                 )
                 return rows
         except OperationalError:  # a deadlock with a posting that locks two accounts

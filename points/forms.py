@@ -11,6 +11,7 @@ from core.models import Store
 from core.money import MAX_AMOUNT, MAX_QUANTITY, MONEY
 
 from .models import Reason, Reward
+from .selectors import active_rewards
 
 
 class KeyedForm(forms.Form):
@@ -66,8 +67,6 @@ class RedeemForm(KeyedForm):
     )
 
     def __init__(self, *args, **kwargs):
-        from .selectors import active_rewards
-
         super().__init__(*args, **kwargs)
         self.fields["reward"].queryset = active_rewards()
 

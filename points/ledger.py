@@ -17,44 +17,54 @@ from django.utils.translation import gettext_lazy as _
 
 from core import tenancy
 from core.db import prepared_cursor
-from core.exceptions import DomainError
+from core.exceptions import Conflict, DomainError, Forbidden, Unprocessable
 from core.money import MAX_BALANCE
 
-from .models import Allocation, LedgerEntry, Lot, PointsAccount
+from .models import Allocation, EntryKind, LedgerEntry, Lot, PointsAccount, PurchaseLine
 
 
 class PointsError(DomainError):
-    """A posting refused for a reason the user can act on (400 unless a subclass says)."""
+    """A posting refused for a reason the user can act on (400 unless a subclass says: the
+    subclasses take their status from the core error they also are)."""
 
 
-class InsufficientPoints(PointsError):
-    status = 409
+class InsufficientPoints(PointsError, Conflict):
     default_code = "insufficient_points"
 
 
-class IdempotencyConflict(PointsError):
-    status = 422
+class IdempotencyConflict(PointsError, Unprocessable):
     default_code = "idempotency_conflict"
 
 
-class OwnAccount(PointsError):
-    status = 403
+class OwnAccount(PointsError, Forbidden):
     default_code = "own_account"
 
 
-class BalanceLimit(PointsError):
-    status = 409
+class BalanceLimit(PointsError, Conflict):
     default_code = "balance_limit"
 
 
-def check_room(account: PointsAccount, points: int) -> None:
-    """Refuse a credit that would take the balance past ``MAX_BALANCE`` (the column's limit:
-    the database would refuse it with a server error)."""
+class InvalidTransition(PointsError, Conflict):
+    """A status change ``points.workflow`` does not hold (or the row moved on meanwhile)."""
+
+    default_code = "invalid_transition"
+
+
+def book_credit(account: PointsAccount, points: int) -> int:
+    """Book a credit of ``points`` (> 0) on ``account``: outstanding debt is settled from it
+    first, the rest goes to the balance. Returns the points that settled debt. The one place
+    that decides it, for every credit (``credit``, ``apply_restore`` and both purchase paths).
+    A credit that would take the balance past ``MAX_BALANCE`` (the column's limit: the database
+    would refuse it with a server error) is refused, before anything changes."""
     if account.balance + points > MAX_BALANCE:
         raise BalanceLimit(
             _("This would take the balance past %(max)s points.") % {"max": MAX_BALANCE},
             field="points",
         )
+    settled = min(account.debt, points)
+    account.debt -= settled
+    account.balance += points - settled
+    return settled
 
 
 def fingerprint(*parts) -> str:
@@ -202,15 +212,14 @@ def post_purchase(
     lot: Lot | None,
     source_suffix: str = "",
 ) -> bool:
-    """Insert a purchase, its lines, its earn entry and lot (settling debt first, as
-    ``credit`` does) and save the account, in **one** statement (data-modifying CTEs), so a
-    posting is one round trip after the account lock. The lot's source is
-    ``purchase #<id>`` + ``source_suffix``. Sets the primary keys on the objects passed and
-    returns True; returns False and writes nothing when the purchase's idempotency key is taken
-    (``ON CONFLICT DO NOTHING``: every other part inserts only from the purchase row), so the
-    caller needs no savepoint to survive a repeated key."""
-    if earn is not None:
-        check_room(account, earn.points)
+    """Insert a purchase, its lines, its earn entry and lot (settling debt first,
+    ``book_credit``) and save the account, in **one** statement (data-modifying CTEs), so a
+    posting is one round trip after the account lock: the fast path of ``write_purchase``,
+    which writes the same rows (``tests/points/test_ledger.py`` holds the two to it). The lot's
+    source is ``purchase #<id>`` + ``source_suffix``. Sets the primary keys on the objects
+    passed and returns True; returns False and writes nothing when the purchase's idempotency
+    key is taken (``ON CONFLICT DO NOTHING``: every other part inserts only from the purchase
+    row), so the caller needs no savepoint to survive a repeated key."""
     tables = {
         "purchase": purchase._meta.db_table,
         "line": lines[0]._meta.db_table if lines else "",
@@ -236,11 +245,10 @@ def post_purchase(
     cte("p", tables["purchase"], [purchase], {}, "")
     if lines:
         cte("l", tables["line"], lines, {"purchase_id": "p.id"}, "FROM p")
-    settled = 0
     if earn is not None:
+        settled = book_credit(account, earn.points)
         earn.purchase = None
         cte("e", tables["entry"], [earn], {"purchase_id": "p.id"}, "FROM p")
-        settled = min(account.debt, earn.points)
         lot.points = earn.points
         lot.remaining = earn.points - settled
         cte(
@@ -259,14 +267,14 @@ def post_purchase(
                 "SELECT %s, e.id, t.id, %s FROM e, t)"
             )
             params.extend([account.tenant_id, settled])
-        account.debt -= settled
-        account.balance += earn.points - settled
     account.updated_at = timezone.now()
     parts.append(
         f"a AS (UPDATE {tables['account']} SET balance = %s, debt = %s, updated_at = %s "
-        "WHERE id = %s AND EXISTS (SELECT FROM p))"
+        "WHERE tenant_id = %s AND id = %s AND EXISTS (SELECT FROM p))"
     )
-    params.extend([account.balance, account.debt, account.updated_at, account.pk])
+    params.extend(
+        [account.balance, account.debt, account.updated_at, account.tenant_id, account.pk]
+    )
     select = [
         "(SELECT id FROM p)",
         "ARRAY(SELECT id FROM l ORDER BY id)" if lines else "ARRAY[]::bigint[]",
@@ -292,6 +300,35 @@ def post_purchase(
     return True
 
 
+def write_purchase(
+    account: PointsAccount,
+    purchase,
+    lines: list,
+    earn: LedgerEntry | None,
+    lot: Lot | None,
+    source_suffix: str = "",
+    *,
+    pay: LedgerEntry | None = None,
+    today: datetime.date | None = None,
+) -> None:
+    """The reference path of ``post_purchase``: the same rows, written one by one through the
+    ORM, and the account saved. Purchases that pay with points take it: ``pay`` (the unsaved
+    ``redeem`` entry) is taken from the lots valid ``today`` before the earned points are
+    booked, and ``debit`` must read the lots to do so, which one statement cannot."""
+    purchase.save(force_insert=True)
+    PurchaseLine.objects.bulk_create(lines)
+    if pay is not None:
+        pay.purchase = purchase
+        pay.save(force_insert=True)
+        debit(account, pay, today=today)
+    if earn is not None:
+        earn.purchase = purchase
+        earn.save(force_insert=True)
+        lot.source = f"purchase #{purchase.pk}{source_suffix}"
+        _book_lot(account, earn, lot)
+    save_account(account)
+
+
 def save_account(account: PointsAccount) -> None:
     account.updated_at = timezone.now()
     PointsAccount.objects.filter(pk=account.pk).update(
@@ -299,12 +336,37 @@ def save_account(account: PointsAccount) -> None:
     )
 
 
-def new_entry(account: PointsAccount, **fields) -> LedgerEntry:
-    entry = LedgerEntry(
+def unsaved_entry(account: PointsAccount, **fields) -> LedgerEntry:
+    return LedgerEntry(
         tenant_id=account.tenant_id, account=account, member_id=account.member_id, **fields
     )
+
+
+def new_entry(account: PointsAccount, **fields) -> LedgerEntry:
+    entry = unsaved_entry(account, **fields)
     entry.save(force_insert=True)
     return entry
+
+
+def give_back(
+    account: PointsAccount, reversed_entry: int | None, points: int, *, today, **fields
+) -> int:
+    """Give back up to ``points`` that ``reversed_entry`` took from lots, to the very lots
+    (``restore_plan``), as one ``reverse`` entry that names it (``reverses``). Returns the
+    points given back; none (no entry) when their lots have expired or been cleared."""
+    plan = restore_plan([reversed_entry] if reversed_entry else [], points, today=today)
+    back = sum(give for _lot, give in plan)
+    if back:
+        entry = new_entry(
+            account,
+            kind=EntryKind.REVERSE,
+            points=back,
+            reverses_id=reversed_entry,
+            effective_on=today,
+            **fields,
+        )
+        apply_restore(account, entry, plan)
+    return back
 
 
 def credit(
@@ -316,24 +378,27 @@ def credit(
     source: str,
 ) -> Lot | None:
     """Book ``entry.points`` (> 0) as a new lot; outstanding debt is settled from it first."""
-    points = entry.points
-    check_room(account, points)
-    settled = min(account.debt, points)
     lot = Lot(
         tenant_id=account.tenant_id,
         account=account,
-        entry=entry,
-        points=points,
-        remaining=points - settled,
         earned_at=earned_on,
         expires_at=expires_at,
-        source=source[:300],
+        source=source,
     )
+    return _book_lot(account, entry, lot)
+
+
+def _book_lot(account: PointsAccount, entry: LedgerEntry, lot: Lot) -> Lot:
+    """Save ``lot`` (unsaved, its dates and source set) as the lot of ``entry``'s points, less
+    the debt they settle, which an allocation records."""
+    settled = book_credit(account, entry.points)
+    lot.entry = entry
+    lot.points = entry.points
+    lot.remaining = entry.points - settled
+    lot.source = lot.source[:300]
     lot.save(force_insert=True)
     if settled:
         Allocation.objects.create(tenant_id=account.tenant_id, entry=entry, lot=lot, points=settled)
-    account.debt -= settled
-    account.balance += points - settled
     return lot
 
 
@@ -401,7 +466,7 @@ def restore_plan(
         return []
     # A lot cleared by the expiry job or a lapse (an expire entry took from it) is dead: points
     # are never given back to it, whatever its expiry date says.
-    cleared = Allocation.objects.filter(entry__kind="expire").values("lot_id")
+    cleared = Allocation.objects.filter(entry__kind=EntryKind.EXPIRE).values("lot_id")
     taken = (
         Allocation.objects.filter(entry_id__in=from_entries)
         .values("lot_id")
@@ -430,8 +495,7 @@ def restore_plan(
 def apply_restore(account: PointsAccount, entry: LedgerEntry, plan: list[tuple[Lot, int]]) -> None:
     """Give the planned points back to their lots (``entry.points`` must be their sum);
     outstanding debt is settled from them first, like from any credit."""
-    check_room(account, entry.points)
-    settle = min(account.debt, entry.points)
+    settle = book_credit(account, entry.points)
     allocations = []
     for lot, give in plan:
         keep = min(give, settle)
@@ -443,6 +507,3 @@ def apply_restore(account: PointsAccount, entry: LedgerEntry, plan: list[tuple[L
     if allocations:
         Allocation.objects.bulk_create(allocations)
         Lot.objects.bulk_update([lot for lot, _give in plan], ["remaining"])
-    settled = min(account.debt, entry.points)
-    account.debt -= settled
-    account.balance += entry.points - settled

@@ -7,7 +7,7 @@ Invariants (checked by ``reconcile_points`` and the property tests):
 * ``Lot.remaining == Lot.points - sum(Allocation.points)`` of the lot.
 
 Entries are only inserted; a correction is a new entry. ``balance`` and ``debt`` change only in
-``points.actions`` / ``points.expiry``, in the transaction that inserts the entry, under a row
+``points.ledger`` / ``points.expiry``, in the transaction that inserts the entry, under a row
 lock of the account.
 """
 
@@ -83,7 +83,10 @@ class PointsSettings(TenantOwnedModel):
         ),
     )
     expiry_period = models.CharField(
-        _("calendar period"), max_length=10, choices=CalendarPeriod.choices, default="year"
+        _("calendar period"),
+        max_length=10,
+        choices=CalendarPeriod.choices,
+        default=CalendarPeriod.YEAR,
     )
     clear_on_lapse = models.BooleanField(
         _("clear all points when a membership lapses"), default=False
@@ -234,7 +237,10 @@ class Purchase(TenantOwnedModel):
     points_reversed = models.IntegerField(_("earned points reversed"), default=0)
     points_returned = models.IntegerField(_("spent points returned"), default=0)
     status = models.CharField(
-        _("status"), max_length=20, choices=PurchaseStatus.choices, default="completed"
+        _("status"),
+        max_length=20,
+        choices=PurchaseStatus.choices,
+        default=PurchaseStatus.COMPLETED,
     )
     idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     fingerprint = models.CharField(max_length=64, editable=False)
@@ -348,7 +354,9 @@ class RewardKind(models.TextChoices):
 class Reward(TenantOwnedModel):
     name_zh = models.CharField(_("name (Chinese)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
-    kind = models.CharField(_("kind"), max_length=10, choices=RewardKind.choices, default="gift")
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=RewardKind.choices, default=RewardKind.GIFT
+    )
     points_cost = models.PositiveIntegerField(_("points cost"))
     stock = models.PositiveIntegerField(
         _("stock"), null=True, blank=True, help_text=_("Empty for unlimited.")
@@ -389,7 +397,10 @@ class Redemption(TenantOwnedModel):
     )
     points = models.PositiveIntegerField(_("points"))
     status = models.CharField(
-        _("status"), max_length=12, choices=RedemptionStatus.choices, default="pending"
+        _("status"),
+        max_length=12,
+        choices=RedemptionStatus.choices,
+        default=RedemptionStatus.PENDING,
     )
     store = models.ForeignKey(
         Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -464,7 +475,10 @@ class AdjustmentRequest(TenantOwnedModel):
     points = models.IntegerField(_("points"))
     reason = models.CharField(_("reason"), max_length=300)
     status = models.CharField(
-        _("status"), max_length=10, choices=AdjustmentStatus.choices, default="pending"
+        _("status"),
+        max_length=10,
+        choices=AdjustmentStatus.choices,
+        default=AdjustmentStatus.PENDING,
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -473,6 +487,7 @@ class AdjustmentRequest(TenantOwnedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     idempotency_key = models.CharField(_("idempotency key"), max_length=200)
+    fingerprint = models.CharField(max_length=64, editable=False, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
@@ -520,6 +535,7 @@ class LedgerEntry(TenantOwnedModel):
         related_name="+",
         db_index=False,
     )
+    # a reversing entry (a refund's, a redemption given back) names the entry it reverses
     reverses = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )

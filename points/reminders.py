@@ -9,7 +9,8 @@ import datetime
 from django.db.models import Sum
 
 from membership.models import MemberStatus
-from notifications.registry import ReminderItem
+from notifications.hooks import ReminderItem
+from notifications.selectors import reach
 
 from .models import Lot
 
@@ -33,16 +34,19 @@ def points_expiring(tenant, local_date: datetime.date, settings):
         .order_by("account__member_id")
     )
     for row in rows.iterator(chunk_size=2000):
-        phone = str(row["account__member__phone"] or "")
-        email = row["account__member__email"] or ""
-        if not (phone or email):
+        to = reach(
+            phone=row["account__member__phone"],
+            email=row["account__member__email"],
+            language=row["account__member__language"],
+        )
+        if to is None:
             continue
         member_id = row["account__member_id"]
         yield ReminderItem(
             member_id=member_id,
-            channel="sms" if phone else "email",
-            recipient=phone or email,
-            language=row["account__member__language"],  # empty: the tenant's
+            channel=to.channel,
+            recipient=to.recipient,
+            language=to.language,
             template="points_expiring",
             context={
                 "tenant": tenant.name,

@@ -13,15 +13,16 @@ import calendar
 import datetime
 import math
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 
 from django.utils.translation import gettext_lazy as _
 
 from core.dates import add_months
-from core.money import CENT, MAX_AMOUNT, MAX_LINES, MAX_POINTS, MAX_QUANTITY
+from core.money import MAX_AMOUNT, MAX_LINES, MAX_POINTS, MAX_QUANTITY, round_money
 
 from .benefits import Benefits
+from .models import CalendarPeriod, ExpiryPolicy
 
 ZERO = Decimal("0.00")
 
@@ -131,9 +132,9 @@ def quote_purchase(
                 _("A line's amount is from 0 to %(amount)s, its quantity from 1 to %(qty)s.")
                 % {"amount": MAX_AMOUNT, "qty": MAX_QUANTITY}
             )
-        list_amount = Decimal(line.list_amount).quantize(CENT)
+        list_amount = round_money(line.list_amount)
         rate = ZERO if line.category in benefits.excluded_categories else benefits.discount_rate
-        discount = (list_amount * rate).quantize(CENT, rounding=ROUND_HALF_UP)
+        discount = round_money(list_amount * rate)
         quoted.append(
             LineQuote(
                 list_amount=list_amount,
@@ -147,7 +148,7 @@ def quote_purchase(
         )
     list_total = sum((q.list_amount for q in quoted), ZERO)
     due = sum((q.amount_due for q in quoted), ZERO)
-    points_value = (points_used * rules.point_value).quantize(CENT)
+    points_value = round_money(points_used * rules.point_value)
     if due > MAX_AMOUNT:
         raise RuleError(_("A bill is at most %(max)s.") % {"max": MAX_AMOUNT})
     if points_value > due:
@@ -202,9 +203,7 @@ def refund_split(
         return RefundSplit(ZERO, 0, points_earned)
     share = Fraction(refunded_due) / Fraction(amount_due)
     cash = Fraction(amount_paid) * share
-    cash_dec = (Decimal(cash.numerator) / Decimal(cash.denominator)).quantize(
-        CENT, rounding=ROUND_DOWN
-    )
+    cash_dec = round_money(Decimal(cash.numerator) / Decimal(cash.denominator), ROUND_DOWN)
     if share == 1:
         cash_dec = amount_paid
     return RefundSplit(
@@ -229,9 +228,9 @@ def next_anniversary(joined_on: datetime.date, after: datetime.date) -> datetime
 
 def period_end(day: datetime.date, period: str) -> datetime.date:
     """The first day after the calendar period (month, quarter, year) holding ``day``."""
-    if period == "month":
+    if period == CalendarPeriod.MONTH:
         return add_months(day.replace(day=1), 1)
-    if period == "quarter":
+    if period == CalendarPeriod.QUARTER:
         return add_months(day.replace(day=1, month=(day.month - 1) // 3 * 3 + 1), 3)
     return datetime.date(day.year + 1, 1, 1)
 
@@ -252,10 +251,10 @@ def expiry_date(
     * calendar_period: the end of the month / quarter / year plus ``months``;
     * never: no expiry (None).
     """
-    if policy == "fixed_term":
+    if policy == ExpiryPolicy.FIXED_TERM:
         return add_months(earned_on, months)
-    if policy == "membership_year":
+    if policy == ExpiryPolicy.MEMBERSHIP_YEAR:
         return add_months(next_anniversary(joined_on or earned_on, earned_on), months)
-    if policy == "calendar_period":
+    if policy == ExpiryPolicy.CALENDAR_PERIOD:
         return add_months(period_end(earned_on, period), months)
     return None

@@ -4,14 +4,15 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet, Sum
 
-from core.selectors import forgetter
+from core.cache import tenant_cached
+from core.selectors import tenant_settings
 from membership.models import Member
 
 from .models import (
     AdjustmentRequest,
+    AdjustmentStatus,
     Allocation,
     Campaign,
     Coupon,
@@ -22,18 +23,15 @@ from .models import (
     Purchase,
     PurchaseLine,
     Redemption,
+    RedemptionStatus,
     Reward,
 )
 from .rules import EarnRules
 
-RULES_CACHE_KEY = "points:rules"  # make_cache_key adds the tenant
 
-
-def points_settings() -> PointsSettings:
-    settings, created = PointsSettings.objects.get_or_create()
-    if created:
-        settings.refresh_from_db()  # Decimal fields hold their defaults as given (ints)
-    return settings
+def settings() -> PointsSettings:
+    """The active tenant's points settings (``core.selectors.tenant_settings``)."""
+    return tenant_settings(PointsSettings)
 
 
 @dataclass(frozen=True)
@@ -53,22 +51,16 @@ class RulesSnapshot:
         )
 
 
+@tenant_cached("points:rules", models=[PointsSettings, Campaign])
 def rules_snapshot() -> RulesSnapshot:
-    """The tenant's settings and active campaigns, cached until either changes
-    (``points.apps`` clears the cache on save and delete)."""
-    snapshot = cache.get(RULES_CACHE_KEY)
-    if snapshot is None:
-        campaigns = tuple(
-            Campaign.objects.filter(is_active=True).values_list(
-                "starts_on", "ends_on", "multiplier"
-            )
-        )
-        snapshot = RulesSnapshot(points_settings(), campaigns)
-        cache.set(RULES_CACHE_KEY, snapshot, 300)
-    return snapshot
+    """The tenant's settings and active campaigns, cached until either changes."""
+    campaigns = tuple(
+        Campaign.objects.filter(is_active=True).values_list("starts_on", "ends_on", "multiplier")
+    )
+    return RulesSnapshot(settings(), campaigns)
 
 
-forget_rules = forgetter(RULES_CACHE_KEY)
+forget_rules = rules_snapshot.invalidate
 
 
 def account_for(member: Member) -> PointsAccount | None:
@@ -150,8 +142,12 @@ def active_rewards() -> QuerySet[Reward]:
 
 
 def pending_redemptions() -> QuerySet[Redemption]:
-    return Redemption.objects.filter(status="pending").select_related("member", "reward")
+    return Redemption.objects.filter(status=RedemptionStatus.PENDING).select_related(
+        "member", "reward"
+    )
 
 
 def pending_adjustments() -> QuerySet[AdjustmentRequest]:
-    return AdjustmentRequest.objects.filter(status="pending").select_related("member")
+    return AdjustmentRequest.objects.filter(status=AdjustmentStatus.PENDING).select_related(
+        "member"
+    )

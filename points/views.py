@@ -27,7 +27,14 @@ from .forms import (
     RefundForm,
     parse_opening_balances,
 )
-from .models import AdjustmentRequest, EntryKind, Purchase, Redemption
+from .models import (
+    AdjustmentRequest,
+    AdjustmentStatus,
+    EntryKind,
+    Purchase,
+    Redemption,
+    RedemptionStatus,
+)
 from .panels import member_panel
 
 
@@ -235,7 +242,7 @@ def award(request, member_pk):
                     messages.success(
                         request,
                         _("Adjustment posted.")
-                        if result.status == "approved"
+                        if result.status == AdjustmentStatus.APPROVED
                         else _("Adjustment sent for a manager's approval."),
                     )
                     return redirect("points:history", member_pk=member.pk)
@@ -260,7 +267,7 @@ def approvals(request):
     context = {
         "redemptions": selectors.pending_redemptions()[:100],
         "adjustments": selectors.pending_adjustments()[:100],
-        "to_fulfil": Redemption.objects.filter(status="approved").select_related(
+        "to_fulfil": Redemption.objects.filter(status=RedemptionStatus.APPROVED).select_related(
             "member", "reward"
         )[:100],
     }

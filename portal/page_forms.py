@@ -128,7 +128,7 @@ class ContactForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        required = set(membership_selectors.membership_settings().required_fields or [])
+        required = set(membership_selectors.settings().required_fields or [])
         for name in ("email", "address"):
             if name in required:
                 self.fields[name].required = True

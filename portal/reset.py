@@ -8,6 +8,7 @@ outbox message declares it secret, so its text is replaced by ``******`` once se
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import secrets
 
@@ -18,8 +19,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from core import tenancy
 from membership.actions import do_set_member_password
 from membership.models import Member, MemberCredential, MemberStatus
-from membership.selectors import members_by_id_number, members_by_phone
-from notifications.actions import do_enqueue_message
+from membership.selectors import members_by_id_number, members_by_phone, reach
+from notifications.outbox import do_enqueue_message
 
 from . import lockout
 from .models import ResetCode
@@ -49,25 +50,17 @@ def _hash(member_id: int, code: str) -> str:
     ).hexdigest()
 
 
-def destination(member: Member) -> tuple[str, str] | None:
-    """(channel, recipient) of the member's code: the phone on file, else the e-mail."""
-    if member.phone:
-        return "sms", str(member.phone)
-    if member.email:
-        return "email", member.email
-    return None
-
-
 @transaction.atomic
 def do_issue_reset_code(member: Member, *, language: str | None = None) -> ResetCode | None:
     """Replace the member's code by a new one and write its message to the outbox, in one
     transaction. None when the member cannot be reached or their recipient is over its limits
     (the caller answers the same either way)."""
-    target = destination(member)
-    if target is None:
+    to = reach(member)
+    if to is None:
         return None
-    channel, recipient = target
-    if not lockout.take_code_send(recipient):
+    if language:  # the language of the page the member asked on
+        to = dataclasses.replace(to, language=language)
+    if not lockout.take_code_send(to.recipient):
         return None
     # One live code per member: lock the member row so two requests (by phone and by ID number)
     # replace each other's code in turn instead of colliding on the unique constraint.
@@ -80,12 +73,10 @@ def do_issue_reset_code(member: Member, *, language: str | None = None) -> Reset
     )
     do_enqueue_message(
         template="portal_reset_code",
-        channel=channel,
-        recipient=recipient,
+        to=to,
         context={"code": code, "minutes": int(CODE_TTL.total_seconds() // 60)},
         dedupe_key=f"portal_reset_code:{row.pk}",
         member_id=member.pk,
-        language=language,
     )
     return row
 

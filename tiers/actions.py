@@ -6,18 +6,20 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import tenancy
 from core.exceptions import Conflict, Invalid
-from membership.actions import do_change_status, do_update_member
+from core.money import round_money
+from membership.actions import do_change_status, do_extend_validity, do_update_member
 from membership.models import Member, MemberStatus
-from notifications.actions import QUEUE_LEASE, WRITE_BATCH, OutboxRow, do_write_messages
-from notifications.selectors import custom_templates
-from notifications.templates_default import render
+from notifications.outbox import NewMessage, do_enqueue_messages
+from notifications.selectors import reach
 
-from . import cycles, recalc
+from . import cycles, recalc, selectors
 from .models import (
     PaidPlan,
     Tier,
@@ -28,86 +30,87 @@ from .models import (
     UpgradeTiming,
 )
 from .rules import add_months
-from .selectors import tier_of
 
 
 def _today() -> datetime.date:
     return tenancy.current_tenant().local_now().date()
 
 
-def _tier_name(tier: Tier | None, language: str) -> str:
-    if tier is None:
-        return ""
-    with translation.override(language):
-        return tier.name
+SETTLEMENT_ACTOR = "tier settlement"  # the system job named in the member's change history
+CHUNK = 5_000  # changes read at a time
 
 
 def notify_changes(change_ids: list[int]) -> int:
-    """One "tier_change" outbox message per change, written set-based through notifications'
-    bulk writer (consent and quiet hours applied there). Members without an address get none.
-    Idempotent: the dedupe key is the change."""
-    tenant = tenancy.current_tenant()
-    language = tenant.default_language
-    custom = custom_templates([("tier_change", language)]).get(("tier_change", language))
-    tiers = {t.pk: _tier_name(t, language) for t in Tier.objects.all()}
-    now = timezone.now()
-    written = 0
-    for start in range(0, len(change_ids), WRITE_BATCH):
-        batch = change_ids[start : start + WRITE_BATCH]
+    """One "tier_change" outbox message per change, in the member's language, written
+    set-based through notifications' one bulk writer (consent and quiet hours applied there).
+    Members without an address get none. Idempotent: the dedupe key is the change."""
+    return do_enqueue_messages(_tier_change_messages(change_ids))
+
+
+def _tier_change_messages(change_ids: list[int]):
+    names: dict = {}
+    tiers = list(Tier.objects.all())
+
+    def tier_name(tier_id, language):
+        if (tier_id, language) not in names:
+            with translation.override(language):
+                names.update({(t.pk, language): t.name for t in tiers})
+        return names.get((tier_id, language), "")
+
+    change_ids = sorted(change_ids)
+    wanted = set(change_ids)
+    for start in range(0, len(change_ids), CHUNK):
+        chunk = change_ids[start : start + CHUNK]
+        # A range, not 5,000 ids in the statement; the few others in it are passed over.
         rows = (
-            TierChange.objects.filter(pk__in=batch)
-            .values_list("pk", "member_id", "from_tier_id", "to_tier_id")
+            TierChange.objects.filter(pk__range=(chunk[0], chunk[-1]))
             .order_by("pk")
+            # the stored E.164 text: parsing 500,000 phone numbers costs more than the writing
+            .annotate(phone=Cast("member__phone", TextField()))
+            .values_list(
+                "pk",
+                "member_id",
+                "from_tier_id",
+                "to_tier_id",
+                "member__name",
+                "phone",
+                "member__email",
+                "member__language",
+            )
         )
-        members = {
-            m["pk"]: m
-            for m in Member.objects.filter(pk__in=[r[1] for r in rows]).values(
-                "pk", "name", "phone", "email"
-            )
-        }
-        messages = []
-        for change_id, member_id, from_tier_id, to_tier_id in rows:
-            member = members[member_id]
-            if member["phone"]:
-                channel, recipient = "sms", str(member["phone"])
-            elif member["email"]:
-                channel, recipient = "email", member["email"]
-            else:
+        for change_id, member_id, from_id, to_id, name, phone, email, language in rows:
+            if change_id not in wanted:
                 continue
-            context = {
-                "tenant": tenant.name,
-                "name": member["name"],
-                "tier": tiers.get(to_tier_id, ""),
-                "previous_tier": tiers.get(from_tier_id, ""),
-            }
-            subject, body, _redacted = render(
-                "tier_change", context, language=language, custom=custom
+            to = reach(phone=phone, email=email, language=language)
+            if to is None:
+                continue
+            yield NewMessage(
+                template="tier_change",
+                to=to,
+                context={
+                    "name": name,
+                    "tier": tier_name(to_id, to.language),
+                    "previous_tier": tier_name(from_id, to.language) if from_id else "",
+                },
+                dedupe_key=f"tier_change:{change_id}",
+                member_id=member_id,
             )
-            messages.append(
-                OutboxRow(
-                    tenant_id=tenant.pk,
-                    member_id=member_id,
-                    channel=channel,
-                    purpose="service",
-                    template="tier_change",
-                    language=language,
-                    recipient=recipient,
-                    subject=subject,
-                    body=body,
-                    dedupe_key=f"tier_change:{change_id}",
-                    created_at=now,
-                    due_at=now,
-                    leased_until=now + QUEUE_LEASE,
-                )
-            )
-        written += do_write_messages(messages)
-    return written
+
+
+def _apply(outcome: recalc.Outcome) -> recalc.Outcome:
+    """What the engine decided, carried out here: the validity upgrades give (recorded in the
+    member's change history) and one message per change."""
+    if outcome.extensions:
+        do_extend_validity(outcome.extensions, actor=SETTLEMENT_ACTOR, note=_("Tier upgrade"))
+    if outcome.change_ids:
+        notify_changes(outcome.change_ids)
+    return outcome
 
 
 def do_recalculate_member(member_id: int, *, on: datetime.date | None = None) -> recalc.Outcome:
     """The on-demand check after a purchase: upgrades only, and only when the tenant's upgrades
     take effect at once (downgrades wait for the cycle end)."""
-    settings = recalc.tier_settings()
+    settings = selectors.settings()
     if settings.upgrade_timing != UpgradeTiming.IMMEDIATE:
         return recalc.Outcome(0, 0, 0, [])
     day = on or _today()
@@ -119,13 +122,14 @@ def do_recalculate_member(member_id: int, *, on: datetime.date | None = None) ->
         cycle=cycles.cycle_label(day, settings.cycle),
         member_id=member_id,
     )
-    return recalc.recalculate(plan)
+    with transaction.atomic():
+        return _apply(recalc.recalculate(plan))
 
 
 def do_run_cycle(boundary: datetime.date) -> recalc.Outcome:
     """The settlement at the start of a cycle: evaluate the cycle that just ended (its last
     day), apply upgrades and downgrades (retention counted) from ``boundary``."""
-    settings = recalc.tier_settings()
+    settings = selectors.settings()
     ended = boundary - datetime.timedelta(days=1)
     plan = recalc.Plan(
         as_of=ended,
@@ -133,7 +137,8 @@ def do_run_cycle(boundary: datetime.date) -> recalc.Outcome:
         cycle=cycles.cycle_label(ended, settings.cycle),
         rules_on=boundary,
     )
-    return recalc.recalculate(plan)
+    with transaction.atomic():
+        return _apply(recalc.recalculate(plan))
 
 
 @transaction.atomic
@@ -217,7 +222,7 @@ def do_activate_plan(purchase: TierPurchase, *, paid: Decimal) -> TierPurchase:
 def renewal_price(tier: Tier) -> Decimal:
     price = tier.renewal_price or Decimal("0.00")
     if tier.renewal_discount is not None:
-        price = (price * tier.renewal_discount).quantize(Decimal("0.01"))
+        price = round_money(price * tier.renewal_discount)
     return price
 
 
@@ -227,7 +232,7 @@ def do_renew(member: Member, *, actor, paid: Decimal) -> Member:
     validity runs on from the current end (or from today if it already lapsed). A lapsed
     (expired) membership becomes active again."""
     member = Member.objects.select_for_update().get(pk=member.pk)
-    tier = tier_of(member)
+    tier = selectors.tier_of(member)
     if tier is None:
         raise Conflict(
             _("The tier ladder has no entry tier yet; renewal needs one."), code="no_tier"

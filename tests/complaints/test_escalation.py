@@ -110,10 +110,15 @@ def test_the_manager_of_the_tickets_store_is_preferred(world, in_a):
     assert actions.escalation_targets(ticket, Escalation.MANAGER) == [local]
 
 
-def test_the_beat_job_fans_out_and_sweeps_each_tenant(world, ticket):
-    with time_machine.travel(datetime.datetime(2026, 11, 20, 8, 0, tzinfo=SHANGHAI), tick=False):
-        assert fan_out("complaints.tasks.escalate_due_tickets", "minute") == 2
-        assert fan_out("complaints.tasks.escalate_due_tickets", "minute") == 0
+def test_the_beat_job_fans_out_and_sweeps_each_tenant(
+    world, ticket, django_capture_on_commit_callbacks
+):
+    with (
+        time_machine.travel(datetime.datetime(2026, 11, 20, 8, 0, tzinfo=SHANGHAI), tick=False),
+        django_capture_on_commit_callbacks(execute=True),  # a task runs in autocommit
+    ):
+        assert fan_out("complaints.escalate_due_tickets", "minute") == 2
+        assert fan_out("complaints.escalate_due_tickets", "minute") == 0
     assert Ticket.objects.get(pk=ticket.pk).escalation == Escalation.OWNER
 
 

@@ -97,6 +97,7 @@ def test_conflicts_are_documented_where_they_happen(spec):
         ("/purchases/", "post"),
         ("/purchases/{id}/refunds/", "post"),
         ("/redemptions/", "post"),
+        ("/redemptions/{id}/transition/", "post"),  # a step the redemption does not allow
         ("/tickets/{id}/transition/", "post"),
         ("/tickets/{id}/rate/", "post"),
         ("/members/{id}/status/", "post"),  # a status the workflow does not allow

@@ -148,7 +148,10 @@ _valid_purchase = st.fixed_dictionaries(
         "lines": st.lists(
             st.fixed_dictionaries(
                 {"list_amount": st.decimals(0, 99_999_999, places=2).map(str)},
-                optional={"category": st.text(max_size=50), "quantity": st.integers(1, 9)},
+                optional={
+                    "category": st.text(st.characters(exclude_characters="\x00"), max_size=50),
+                    "quantity": st.integers(1, 9),
+                },
             ),
             min_size=1,
             max_size=3,

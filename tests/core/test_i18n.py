@@ -55,3 +55,11 @@ def test_every_string_has_a_chinese_translation(path):
 
 def test_there_are_catalogues():
     assert len(CATALOGUES) >= 2
+
+
+def test_a_select_s_empty_choice_is_chinese(client, world):
+    """Django 6.1's "- Select an option -" has no zh_Hans translation of its own."""
+    client.force_login(world.user(world.a, Role.FRONT_DESK))
+    page = client.get("/t/tenant-a/members/new/").content.decode()
+    assert "- 请选择 -" in page
+    assert "Select an option" not in page

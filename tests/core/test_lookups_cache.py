@@ -115,3 +115,104 @@ def test_signing_out_in_one_tenant_signs_out_in_all(client_a, world):
     # Even the old session key (say, copied from the browser before) is no longer signed in.
     client_a.cookies[settings.SESSION_COOKIE_NAME] = old_key
     assert client_a.get("/t/tenant-a/").status_code == 302
+
+
+# --- core.cache: one mechanism for every cached look-up --------------------------------------
+
+
+def test_a_refill_from_a_read_that_began_before_the_change_is_not_served(world):
+    """The refill race, step by step: the look-up reads the old row, the change commits and
+    invalidates, then the look-up stores what it read. The next call must not get it."""
+    original = active_tenant_by_slug.func
+
+    def read_old_row_then_change_commits(slug):
+        found = original(slug)  # the old row (active)
+        world.a.is_active = False
+        world.a.save()  # autocommit: the after-commit invalidation has run
+        return found
+
+    active_tenant_by_slug.func = read_old_row_then_change_commits
+    try:
+        assert active_tenant_by_slug("tenant-a") == world.a  # the stale refill happens here
+    finally:
+        active_tenant_by_slug.func = original
+    assert active_tenant_by_slug("tenant-a") is None
+
+
+def test_a_tenant_lookup_refilled_by_a_stale_read_is_not_served(world):
+    """The same race for a per-tenant look-up (the points rules)."""
+    from points.models import PointsSettings
+    from points.selectors import rules_snapshot
+    from points.selectors import settings as points_settings
+
+    with tenancy.tenant_context(world.a):
+        points_settings()
+        original = rules_snapshot.func
+
+        def read_old_then_change_commits():
+            snapshot = original()
+            changed = PointsSettings.objects.get()
+            changed.point_value = 7
+            changed.save()  # autocommit: the after-commit invalidation has run
+            return snapshot
+
+        rules_snapshot.func = read_old_then_change_commits
+        try:
+            stale = rules_snapshot()
+        finally:
+            rules_snapshot.func = original
+        assert stale.settings.point_value != 7
+        assert rules_snapshot().settings.point_value == 7
+
+
+def test_each_tenant_has_its_own_entries_and_invalidation(world):
+    from points.models import Campaign
+    from points.selectors import rules_snapshot
+
+    with tenancy.tenant_context(world.b):
+        assert rules_snapshot().campaigns == ()
+    with tenancy.tenant_context(world.a):
+        assert rules_snapshot().campaigns == ()
+        Campaign.objects.create(name="x", starts_on="2026-01-01", ends_on="2026-01-31")
+        assert len(rules_snapshot().campaigns) == 1
+    with tenancy.tenant_context(world.b):
+        assert rules_snapshot().campaigns == ()
+
+
+def test_a_campaign_added_in_the_tenant_admin_is_seen_by_the_next_posting(client, world):
+    from points.selectors import rules_snapshot
+
+    with tenancy.tenant_context(world.a):
+        assert rules_snapshot().campaigns == ()
+    client.force_login(world.user(world.a, Role.OWNER))
+    response = client.post(
+        "/t/tenant-a/admin/points/campaign/add/",
+        {
+            "name": "Double days",
+            "starts_on": "2026-05-01",
+            "ends_on": "2026-05-07",
+            "multiplier": "2",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with tenancy.tenant_context(world.a):
+        assert [m for _, _, m in rules_snapshot().campaigns] == [2]
+
+
+def test_the_tier_ladder_and_timing_follow_their_models(world):
+    from tiers import integrations as hooks
+    from tiers.models import TierSettings, UpgradeTiming
+
+    with tenancy.tenant_context(world.a):
+        assert hooks._upgrade_timing() in ("", UpgradeTiming.NEXT_CYCLE)
+        settings, _ = TierSettings.objects.get_or_create()
+        settings.upgrade_timing = UpgradeTiming.IMMEDIATE
+        settings.save()
+        assert hooks._upgrade_timing() == UpgradeTiming.IMMEDIATE
+        before = hooks._ladder()
+        from tests.tiers.factories import TierFactory
+
+        tier = TierFactory()
+        assert tier.pk not in before
+        assert tier.pk in hooks._ladder()

@@ -220,7 +220,7 @@ def test_every_api_answer_with_personal_data_is_logged(client, world):
         "api:members.retrieve",
         second.pk,
         1,
-        staff.get_username(),
+        f"staff #{staff.pk}",  # by id, never by name (core.actors)
         staff.pk,
     )
     with tenancy.tenant_context(world.b):

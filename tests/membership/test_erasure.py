@@ -26,6 +26,8 @@ from membership.models import (
 )
 from notifications import actions as notification_actions
 from notifications.models import Consent, Message, MessageStatus
+from notifications.outbox import do_enqueue_message
+from notifications.selectors import reach
 from points.models import LedgerEntry, Purchase
 from tests.membership.factories import CardFactory, MemberFactory
 from tests.notifications.factories import NotificationSettingsFactory
@@ -68,10 +70,9 @@ def _person(world):
     complaint_actions.do_file_ticket_as_member(
         member, kind=Kind.COMPLAINT, description="Call me on 13911112222, Zhang Wenjing"
     )
-    notification_actions.do_enqueue_message(
+    do_enqueue_message(
         template="broadcast",
-        channel="sms",
-        recipient=str(member.phone),
+        to=reach(phone=member.phone, email="", language=""),
         context={"message": "Dear Zhang Wenjing"},
         dedupe_key=f"test:{member.pk}",
         member_id=member.pk,
@@ -257,18 +258,18 @@ def test_the_decision_message_forgets_its_address_once_sent(world, in_a, person,
 
 
 def test_a_rolled_back_approval_erases_nothing(world, in_a, person, monkeypatch):
-    from membership import erasure
+    from membership.hooks import erasers
 
     def broken(member, identity):
         raise RuntimeError("eraser failed")
 
-    erasure.register_eraser("zz-broken", broken)
+    erasers.register("zz-broken", broken)
     try:
         request = _request(person)
         with pytest.raises(RuntimeError):
             actions.do_decide_erasure(request, approve=True, actor=_manager(world))
     finally:
-        erasure.unregister_eraser("zz-broken")
+        erasers.unregister("zz-broken")
     person.refresh_from_db()
     assert person.name == "Zhang Wenjing" and person.erased_at is None
     assert ErasureRequest.objects.get().status == ErasureStatus.PENDING

@@ -8,8 +8,10 @@ import time_machine
 from django.utils import timezone
 
 from notifications import actions
-from notifications.actions import do_deliver_messages, do_enqueue_message, do_set_consent, do_sweep
+from notifications.actions import do_deliver_messages, do_set_consent, do_sweep
 from notifications.models import Message, MessageStatus
+from notifications.outbox import do_enqueue_message
+from notifications.selectors import Address
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -22,12 +24,10 @@ def set_consent(**kwargs):
 def enqueue(n=1, *, purpose="service", channel="sms", member_id=None):
     return do_enqueue_message(
         template="birthday",
-        channel=channel,
-        recipient="+8613800000001" if channel == "sms" else "m@example.com",
+        to=Address(channel, "+8613800000001" if channel == "sms" else "m@example.com", "en"),
         context={"name": f"M{n}"},
         dedupe_key=f"t:{n}:{purpose}:{channel}",
         member_id=member_id or n,
-        language="en",
         purpose=purpose,
     )
 

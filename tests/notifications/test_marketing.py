@@ -13,8 +13,10 @@ import time_machine
 from django.db import connection
 
 from core import tenancy
-from notifications.actions import do_deliver_messages, do_enqueue_message, do_sweep
-from notifications.models import Message, MessageStatus
+from notifications.actions import do_deliver_messages, do_sweep
+from notifications.models import ConsentChange, Message, MessageStatus
+from notifications.outbox import do_enqueue_message
+from notifications.selectors import Address
 from tests.membership.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,12 +70,10 @@ def marketing(member, n=1, *, channel="sms", language="en", purpose="marketing")
     with tenancy.tenant_context(member.tenant):
         return do_enqueue_message(
             template="broadcast",
-            channel=channel,
-            recipient=str(member.phone) if channel == "sms" else member.email,
+            to=Address(channel, str(member.phone) if channel == "sms" else member.email, language),
             context={"message": f"Offer {n}"},
             dedupe_key=f"offer:{member.pk}:{n}:{channel}:{purpose}",
             member_id=member.pk,
-            language=language,
             purpose=purpose,
         )
 
@@ -463,8 +463,11 @@ class TestConsentRecordedByStaff:
         )
         assert response.status_code == 302
         page = client.get(f"/t/tenant-a/members/{li.pk}/").content.decode()
-        assert "2026-11-20 15:30" in page and f"staff #{desk.pk}" in page
-        assert desk.username not in page.split('id="consent"')[1].split("</section>")[0]
+        # stored by id (core.actors), shown by the name the user has now
+        with tenancy.tenant_context(world.a):
+            assert ConsentChange.objects.filter(actor=f"staff #{desk.pk}").exists()
+        consent = page.split('id="consent"')[1].split("</section>")[0]
+        assert "2026-11-20 15:30" in consent and desk.get_full_name() in consent
         assert marketing(li, 2).status == MessageStatus.PENDING
 
     def test_a_consent_given_in_the_future_is_refused(self, staff, li):

@@ -8,24 +8,24 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications import actions
-from notifications.actions import do_deliver_messages, do_enqueue_message, do_sweep
+from notifications import outbox as outbox_module
+from notifications.actions import do_deliver_messages, do_sweep
 from notifications.models import Message, MessageStatus
-from notifications.selectors import messages_for_member
+from notifications.outbox import do_enqueue_message
+from notifications.selectors import Address, messages_for_member
 from notifications.tasks import deliver_messages
 from tests.notifications.factories import MessageFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def enqueue(**overrides):
+def enqueue(channel="sms", recipient="+8613800000001", language="en", **overrides):
     arguments = {
         "template": "registration",
-        "channel": "sms",
-        "recipient": "+8613800000001",
+        "to": Address(channel, recipient, language),
         "context": {"tenant": "Tenant A", "card_number": "A0001", "password": "s3cret-Pw"},
         "dedupe_key": "registration:1",
         "member_id": 1,
-        "language": "en",
     }
     return do_enqueue_message(**{**arguments, **overrides})
 
@@ -188,7 +188,7 @@ def test_a_never_queued_message_is_picked_up_by_the_sweep(
     message = enqueue()  # on-commit task never runs here
     with django_capture_on_commit_callbacks(execute=True):
         assert do_sweep() == 0  # leased to the (lost) task for a while
-    later = timezone.now() + actions.QUEUE_LEASE + datetime.timedelta(seconds=1)
+    later = timezone.now() + outbox_module.QUEUE_LEASE + datetime.timedelta(seconds=1)
     with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
         assert do_sweep() == 1
     message.refresh_from_db()

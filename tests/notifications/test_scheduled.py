@@ -11,10 +11,10 @@ from django.db import connection, transaction
 
 from core import tenancy
 from core.tasks import fan_out
-from notifications import registry
+from notifications import hooks
 from notifications.actions import do_expand_broadcast, do_sweep, lease_due_messages
+from notifications.hooks import Recipient, ReminderItem
 from notifications.models import Broadcast, BroadcastStatus, Message, MessageStatus
-from notifications.registry import Recipient, ReminderItem
 from notifications.tasks import deliver_messages, run_reminders
 from tests.notifications.factories import BroadcastFactory, ConsentFactory, MessageFactory
 
@@ -23,16 +23,21 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 def test_beat_runs_the_sweep_and_reminders_through_the_period_claiming_fan_out():
     schedule = settings.CELERY_BEAT_SCHEDULE
-    assert schedule["notifications-sweep"]["task"] == "core.tasks.fan_out"
+    assert schedule["notifications-sweep"]["task"] == "core.fan_out"
     assert schedule["notifications-sweep"]["args"] == ("notifications.sweep", "minute")
     assert schedule["notifications-reminders"]["args"] == ("notifications.run_reminders", "hour")
 
 
 @pytest.mark.django_db
-def test_two_beats_in_the_same_minute_sweep_once(world, monkeypatch):
+def test_two_beats_in_the_same_minute_sweep_once(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
     swept = []
     monkeypatch.setattr("notifications.actions.do_sweep", lambda: swept.append(1) or 0)
-    with time_machine.travel(datetime.datetime(2026, 5, 1, 2, 0, 5, tzinfo=datetime.UTC)):
+    with (
+        time_machine.travel(datetime.datetime(2026, 5, 1, 2, 0, 5, tzinfo=datetime.UTC)),
+        django_capture_on_commit_callbacks(execute=True),  # a task runs in autocommit
+    ):
         assert fan_out.delay("notifications.sweep", "minute").get() == 2
         assert fan_out.delay("notifications.sweep", "minute").get() == 0
     assert len(swept) == 2  # once for each of the two tenants
@@ -72,7 +77,7 @@ class TestBroadcast:
             deliver_messages, "apply_async", lambda **kwargs: sent_tasks.append(kwargs)
         )
         with (
-            registry.temporarily(audience_func=audience),
+            hooks.temporarily(audience_func=audience),
             django_capture_on_commit_callbacks(execute=True),
         ):
             do_sweep()
@@ -115,14 +120,14 @@ class TestBroadcast:
         )
         with (
             time_machine.travel(night, tick=False),
-            registry.temporarily(audience_func=audience),
+            hooks.temporarily(audience_func=audience),
             django_capture_on_commit_callbacks(execute=True),
         ):
             sms = BroadcastFactory(purpose="service", send_at=night)
             assert do_expand_broadcast(sms.pk) == 3
             email = BroadcastFactory(purpose="service", channel="email", send_at=night)
             audience = audience_of([Recipient(member_id=4, email="a@example.com")])
-            with registry.temporarily(audience_func=audience):
+            with hooks.temporarily(audience_func=audience):
                 assert do_expand_broadcast(email.pk) == 1
         rows = {m.member_id: m for m in Message.objects.filter(channel="sms")}
         assert rows[2].status == MessageStatus.SKIPPED and rows[2].last_error == "no consent"
@@ -154,7 +159,7 @@ class TestBroadcast:
         )
         with (
             django_capture_on_commit_callbacks(execute=True),
-            registry.temporarily(audience_func=crashing),
+            hooks.temporarily(audience_func=crashing),
             pytest.raises(RuntimeError),
         ):
             do_expand_broadcast(broadcast.pk)
@@ -164,7 +169,7 @@ class TestBroadcast:
         assert len(first) == 2 and [t["kwargs"]["message_ids"] for t in sent_tasks] == [first]
         with (
             django_capture_on_commit_callbacks(execute=True),
-            registry.temporarily(audience_func=audience_of(everyone)),
+            hooks.temporarily(audience_func=audience_of(everyone)),
         ):
             assert do_expand_broadcast(broadcast.pk) == 3  # only the missing rows
         broadcast.refresh_from_db()
@@ -186,7 +191,7 @@ class TestBroadcast:
         )  # fmt: skip
         try:
             other.execute("SELECT pg_advisory_lock(%s, %s)", [BROADCAST_LOCK, broadcast.pk])
-            with registry.temporarily(audience_func=audience_of([Recipient(1, sms="+86138")])):
+            with hooks.temporarily(audience_func=audience_of([Recipient(1, sms="+86138")])):
                 assert do_expand_broadcast(broadcast.pk) == 0
             broadcast.refresh_from_db()
             assert broadcast.status == BroadcastStatus.SCHEDULED and not Message.objects.exists()
@@ -195,14 +200,14 @@ class TestBroadcast:
 
     def test_a_broadcast_not_yet_due_waits(self, notify_settings):
         future = BroadcastFactory(send_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC))
-        with registry.temporarily(audience_func=audience_of([Recipient(1, sms="+86138")])):
+        with hooks.temporarily(audience_func=audience_of([Recipient(1, sms="+86138")])):
             do_sweep()
         future.refresh_from_db()
         assert future.status == BroadcastStatus.SCHEDULED and not Message.objects.exists()
 
     def test_without_an_audience_provider_the_broadcast_fails_visibly(self, notify_settings):
         broadcast = BroadcastFactory()
-        with registry.temporarily():
+        with hooks.temporarily():
             do_sweep()
         broadcast.refresh_from_db()
         assert broadcast.status == BroadcastStatus.FAILED and broadcast.last_error
@@ -232,7 +237,7 @@ class TestReminders:
                 dedupe_key=f"birthday:5:{local_date.year}",
             )
 
-        with registry.temporarily(sources={"birthday": birthdays}):
+        with hooks.temporarily(sources={"birthday": birthdays}):
             yield calls
 
     def test_reminders_run_once_a_day_from_the_send_hour_of_the_tenants_zone(
@@ -259,7 +264,7 @@ class TestReminders:
             yield
 
         with (
-            registry.temporarily(sources={"broken": broken}),
+            hooks.temporarily(sources={"broken": broken}),
             time_machine.travel(datetime.datetime(2026, 3, 2, 5, 0, tzinfo=datetime.UTC)),
             pytest.raises(RuntimeError),
         ):

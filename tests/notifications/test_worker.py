@@ -13,8 +13,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from core import tenancy
-from notifications.actions import do_enqueue_message
 from notifications.models import Message, MessageStatus
+from notifications.outbox import do_enqueue_message
+from notifications.selectors import Address
 from tests.notifications.factories import NotificationSettingsFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,12 +87,10 @@ def test_a_real_worker_delivers_through_redis_to_the_file_backend(world, worker,
         with transaction.atomic():
             message = do_enqueue_message(
                 template="birthday",
-                channel="sms",
-                recipient="+8613800000042",
+                to=Address("sms", "+8613800000042", "en"),
                 context={"name": "Wei"},
                 dedupe_key="e2e:1",
                 member_id=42,
-                language="en",
             )
     target = outbox / "sms" / f"{message.reference}.json"
     status = None

@@ -9,21 +9,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(client, world):
-    key = world.api_key(world.a).raw_key
-
-    def call(method, path, data=None, idem=None):
-        headers = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
-        if idem:
-            headers["HTTP_IDEMPOTENCY_KEY"] = idem
-        return getattr(client, method)(
-            f"/api/v1/tenant-a/{path}", data, content_type="application/json", **headers
-        )
-
-    return call
-
-
-@pytest.fixture
 def shop(world):
     with tenancy.tenant_context(world.a):
         m = member()

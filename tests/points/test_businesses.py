@@ -7,7 +7,8 @@ import pytest
 
 from membership.models import MemberStatus
 from points import expiry
-from points.benefits import Benefits, current_benefits_provider, register_benefits_provider
+from points.benefits import Benefits
+from points.hooks import benefits_provider
 from points.models import LedgerEntry, Lot
 from tests.points.helpers import D, assert_reconciled, award, balance, buy, configure, member
 
@@ -35,15 +36,13 @@ def amber(in_a):
         expiry_months=12,
         clear_on_lapse=True,
     )
-    # The VIP price (86% of list) comes from tiers through the benefits registry.
-    installed = current_benefits_provider()  # tiers' own, when tiers is installed
-    register_benefits_provider(
+    # The VIP price (86% of list) comes from tiers through the benefits hook.
+    with benefits_provider.temporarily(
         lambda member, on_date: Benefits(
             discount_rate=D("0.14"), excluded_categories=frozenset(EXCLUDED)
         )
-    )
-    yield
-    register_benefits_provider(installed)
+    ):
+        yield
 
 
 def vip(**fields):

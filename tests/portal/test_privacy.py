@@ -15,6 +15,8 @@ from core.roles import Role
 from membership import actions as member_actions
 from membership.models import ErasureRequest, ErasureStatus, MemberCredential, PiiAccessLog
 from notifications import actions as notification_actions
+from notifications.outbox import do_enqueue_message
+from notifications.selectors import reach
 from points import actions as point_actions
 from tests.membership.factories import CardFactory, MemberFactory
 from tests.notifications.factories import NotificationSettingsFactory
@@ -73,10 +75,9 @@ def people(world):
             source="portal",
             actor=f"member #{li.pk}",
         )
-        notification_actions.do_enqueue_message(
+        do_enqueue_message(
             template="registration",
-            channel="sms",
-            recipient=str(li.phone),
+            to=reach(phone=li.phone, email="", language=""),
             context={"card_number": li.card_number, "password": "k7Qm2x9P"},
             dedupe_key=f"registration:{li.pk}",
             member_id=li.pk,

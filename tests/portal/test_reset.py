@@ -18,6 +18,7 @@ from core import tenancy
 from membership.models import MemberCredential, MemberStatus
 from notifications.actions import do_deliver_messages
 from notifications.models import Message, MessageStatus
+from notifications.selectors import reach
 from portal import reset
 from portal.models import ResetCode
 from tests.portal.conftest import ID_NUMBER, PASSWORD, make_member, neutral, sign_in
@@ -293,8 +294,8 @@ def test_code_entries_are_limited_per_address(client, member, world):
 
 
 def test_a_code_is_not_held_for_quiet_hours_unlike_other_sms(client, member, world, outbox):
-    from notifications.actions import do_enqueue_message
     from notifications.models import NotificationSettings
+    from notifications.outbox import do_enqueue_message
 
     with tenancy.tenant_context(world.a):
         NotificationSettings.objects.update(
@@ -307,8 +308,7 @@ def test_a_code_is_not_held_for_quiet_hours_unlike_other_sms(client, member, wor
         with tenancy.tenant_context(world.a):
             other = do_enqueue_message(
                 template="tier_change",
-                channel="sms",
-                recipient="+8613900000001",
+                to=reach(phone="+8613900000001", email="", language=""),
                 context={"name": "N", "tier": "Gold", "previous_tier": "Silver"},
                 dedupe_key="tier_change:test",
                 member_id=member.pk,

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from notifications import registry
+from notifications.hooks import broadcast_audience
 from notifications.models import Message
 from tests.tiers.factories import MemberTierFactory
 from tests.tiers.helpers import buy, ladder, member
@@ -33,7 +33,7 @@ def test_a_broadcast_segment_can_name_tiers(in_a):
     tiers = ladder(("ordinary", []), ("gold", []))
     gold, plain = member(), member()
     MemberTierFactory(member=gold, tier=tiers["gold"])
-    audience = registry.audience()
+    audience = broadcast_audience.current()
     by_code = {r.member_id for r in audience(in_a, {"tiers": ["gold"]})}
     by_id = {r.member_id for r in audience(in_a, {"tiers": [tiers["gold"].pk]})}
     entry = {r.member_id for r in audience(in_a, {"tiers": ["ordinary"]})}

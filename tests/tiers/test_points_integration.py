@@ -61,7 +61,7 @@ def test_a_change_made_in_the_platform_admin_reaches_the_counter_at_once(in_a):
     from core import tenancy
     from points.models import PointsSettings
     from points.selectors import rules_snapshot
-    from tiers.hooks import points_benefits
+    from tiers.integrations import points_benefits
     from tiers.models import TierBenefit
 
     tiers = ladder(("member", []))

@@ -165,3 +165,34 @@ def test_a_rule_deleted_while_a_settlement_wrote_reads_as_no_rule(in_a):
         cursor.execute("DELETE FROM tiers_tierrule WHERE id = %s", [row.rule_id])
     assert MemberTier.objects.get(member=rich).rule_id == row.rule_id  # dangling
     assert selectors.progress(rich, on=D(2027, 2, 2))["decided_by"] == ""
+
+
+def test_every_rule_kind_has_its_sql_and_the_engine_names_tables_from_the_models(in_a):
+    from tiers.models import RuleKind
+
+    assert set(recalc.RULE_SQL) == set(RuleKind)
+    ladder(
+        ("ordinary", []),
+        ("gold", [dict(kind=kind) for kind in RuleKind], {"match": "any"}),
+    )
+    sql, params = recalc.decisions_sql(
+        recalc.Plan(as_of=D(2027, 1, 31), effective_on=D(2027, 2, 1))
+    )
+    for model in (Member, MemberTier, Tier):
+        assert model._meta.db_table in sql
+    assert params["tenant"] == in_a.pk and "%(tenant)s" in sql  # the tenant is a parameter
+
+
+def test_an_upgrade_that_extends_validity_records_it_in_the_members_history(in_a):
+    from membership.models import MemberChange
+
+    ladder(("ordinary", []), ("gold", [dict(kind="spend", amount=100)], {"validity_months": 12}))
+    rich = member(valid_until=D(2027, 3, 1))
+    buy(rich, 500, D(2027, 1, 5))
+    outcome = actions.do_run_cycle(D(2027, 2, 1))
+    assert outcome.extensions == [(rich.pk, D(2028, 2, 1))]
+    rich.refresh_from_db()
+    assert rich.valid_until == D(2028, 2, 1)
+    change = MemberChange.objects.get(member=rich, field="valid_until")
+    assert (change.old_value, change.new_value) == ("2027-03-01", "2028-02-01")
+    assert actions.do_run_cycle(D(2027, 2, 1)).extensions == []  # a repeat changes nothing

@@ -239,16 +239,16 @@ def test_the_consent_page_keeps_each_change_in_the_history_staff_see(world, clie
 
 def test_marketing_switched_off_in_the_portal_stops_a_broadcast(world, portal, member):
     """The broadcast audience reads Consent: a member who switched offers off gets none."""
-    from notifications.actions import do_enqueue_message
     from notifications.models import Message
+    from notifications.outbox import do_enqueue_message
+    from notifications.selectors import reach
 
     portal.post("/m/tenant-a/profile/consent/", {"sms_service": "on", "sms_marketing": "on"})
     portal.post("/m/tenant-a/profile/consent/", {"sms_service": "on"})
     with tenancy.tenant_context(world.a):
         message = do_enqueue_message(
             template="birthday",
-            channel="sms",
-            recipient=str(member.phone),
+            to=reach(phone=member.phone, email="", language=""),
             context={"tenant": "A", "name": member.name},
             dedupe_key="test:marketing",
             member_id=member.pk,
@@ -341,5 +341,8 @@ def test_reminders_and_broadcasts_carry_the_members_language(world, member, othe
             for i in points_expiring(world.a, today, SimpleNamespace(points_lead_days=7))
         }
         everyone = {r.member_id: r.language for r in audience(world.a, {})}
-    for languages in (greetings, expiring, everyone):
+    # membership's sources reach the member through notifications.selectors.reach, which
+    # fills in the tenant's default; the others leave it empty for the outbox to fill in
+    assert greetings == {member.pk: "en", other.pk: world.a.default_language}
+    for languages in (expiring, everyone):
         assert languages == {member.pk: "en", other.pk: ""}  # empty: the tenant's default

@@ -1,25 +1,22 @@
 """What tiers registers into lower apps (from ``TiersConfig.ready``).
 
 The points hooks run on every purchase posting, so they read the tenant's tier ladder (each
-tier's benefits, the entry tier) and the upgrade timing from the cache (``forget_ladder`` clears
+tier's benefits, the entry tier) and the upgrade timing from the cache (``core.cache`` clears
 it when a tier, a tier benefit or the tier settings change); per posting they query only the
 member's current tier id.
 """
 
-from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from core import tenancy
+from core.cache import tenant_cached
 from core.db import prepared_cursor
-from core.selectors import forgetter
 from core.tasks import enqueue_on_commit
 from points.benefits import Benefits
 
-from .models import MemberTier, Tier, TierSettings, UpgradeTiming
+from .models import MemberTier, Tier, TierBenefit, TierSettings, UpgradeTiming
 from .selectors import benefits_of_tier, effective_benefits, entry_tier
-
-LADDER_CACHE_KEY = "tiers:ladder"  # make_cache_key adds the tenant
-TIMING_CACHE_KEY = "tiers:upgrade-timing"
+from .tasks import check_member
 
 
 def _as_points_benefits(benefits) -> Benefits:
@@ -30,19 +27,17 @@ def _as_points_benefits(benefits) -> Benefits:
     )
 
 
+@tenant_cached("tiers:ladder", models=[Tier, TierBenefit, TierSettings])
 def _ladder() -> dict:
     """``{"entry": Benefits of the entry tier, tier id: Benefits}`` of the active tenant."""
-    ladder = cache.get(LADDER_CACHE_KEY)
-    if ladder is None:
-        ladder = {
-            tier.pk: _as_points_benefits(benefits_of_tier(tier)) for tier in Tier.objects.all()
-        }
-        ladder["entry"] = _as_points_benefits(benefits_of_tier(entry_tier()))
-        cache.set(LADDER_CACHE_KEY, ladder, 300)
+    ladder = {tier.pk: _as_points_benefits(benefits_of_tier(tier)) for tier in Tier.objects.all()}
+    ladder["entry"] = _as_points_benefits(benefits_of_tier(entry_tier()))
     return ladder
 
 
-forget_ladder = forgetter(LADDER_CACHE_KEY, TIMING_CACHE_KEY)
+@tenant_cached("tiers:upgrade-timing", models=[TierSettings])
+def _upgrade_timing() -> str:
+    return TierSettings.objects.values_list("upgrade_timing", flat=True).first() or ""
 
 
 def points_benefits(member, on_date) -> Benefits:
@@ -63,21 +58,15 @@ def points_benefits(member, on_date) -> Benefits:
         return ladder["entry"]
     benefits = ladder.get(row[0])
     if benefits is None:  # a tier created since the ladder was cached
-        forget_ladder()
+        _ladder.invalidate()
         benefits = _ladder()[row[0]]
     return benefits
 
 
 def check_after_purchase(sender, *, member, purchase, **kwargs) -> None:
-    """``points.signals.purchase_recorded``: when the tenant's upgrades are immediate, check
+    """``points.hooks.purchase_recorded``: when the tenant's upgrades are immediate, check
     this one member after the purchase commits."""
-    from .tasks import check_member
-
-    timing = cache.get(TIMING_CACHE_KEY)
-    if timing is None:
-        timing = TierSettings.objects.values_list("upgrade_timing", flat=True).first() or ""
-        cache.set(TIMING_CACHE_KEY, timing, 300)
-    if timing == UpgradeTiming.IMMEDIATE:
+    if _upgrade_timing() == UpgradeTiming.IMMEDIATE:
         enqueue_on_commit(check_member, tenant_id=member.tenant_id, member_id=member.pk)
 
 

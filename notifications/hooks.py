@@ -2,10 +2,10 @@
 
 ``membership``, ``points`` and ``tiers`` know who has a birthday today or whose points expire;
 they register a *reminder source* (and ``membership`` the broadcast *audience*) from their
-``AppConfig.ready()``::
+``AppConfig.ready()`` (the shape is ``core.hooks``)::
 
-    from notifications.registry import register_reminder_source
-    register_reminder_source("points_expiring", points_expiring_reminders)
+    from notifications.hooks import reminder_sources
+    reminder_sources.register("points_expiring", points_expiring_reminders)
 
 A source is called once per tenant per local day, inside that tenant, as
 ``func(tenant, local_date, settings)`` and yields ``ReminderItem``s; it should read with
@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from core.hooks import Hook, Single
 
 
 @dataclass(frozen=True)
@@ -47,57 +49,27 @@ class Recipient:
 ReminderSource = Callable[[object, datetime.date, object], Iterable[ReminderItem]]
 Audience = Callable[[object, dict], Iterable[Recipient]]
 
-_reminder_sources: dict[str, ReminderSource] = {}
-_audience: list[Audience] = []
-_phone_lookup: list[Callable[[str], list[int]]] = []
-
 SEGMENT_KEYS = {"tiers": list, "stores": list, "birthday_month": int}
 
-
-def register_reminder_source(name: str, func: ReminderSource) -> None:
-    _reminder_sources[name] = func
-
-
-def unregister_reminder_source(name: str) -> None:
-    _reminder_sources.pop(name, None)
-
-
-def reminder_sources() -> dict[str, ReminderSource]:
-    return dict(_reminder_sources)
-
-
-def register_audience(func: Audience) -> None:
-    """The one function that turns a segment into recipients (``membership`` provides it)."""
-    _audience[:] = [func]
-
-
-def audience() -> Audience | None:
-    return _audience[0] if _audience else None
-
-
-def register_phone_lookup(func: Callable[[str], list[int]]) -> None:
-    """The function that finds the active tenant's members with a phone number as an SMS
-    gateway reports it (``membership`` provides it; used for replies such as "退订")."""
-    _phone_lookup[:] = [func]
+# Daily reminders, by name (membership: birthday, membership expiring; points: points expiring).
+reminder_sources = Hook("notifications.reminder_sources")
+# The one function that turns a segment into recipients (membership's, wrapped by tiers').
+broadcast_audience = Single("notifications.broadcast_audience")
+# The active tenant's members with a phone number as an SMS gateway reports it (membership's;
+# used for replies such as "退订").
+phone_lookup = Single("notifications.phone_lookup")
 
 
 def members_with_phone(phone: str) -> list[int]:
-    return list(_phone_lookup[0](phone)) if _phone_lookup else []
+    lookup = phone_lookup.current()
+    return list(lookup(phone)) if lookup else []
 
 
 @contextlib.contextmanager
 def temporarily(*, sources: dict | None = None, audience_func: Audience | None = None):
     """Tests: register sources and an audience for the block only."""
-    saved_sources, saved_audience = dict(_reminder_sources), list(_audience)
-    _reminder_sources.clear()
-    _reminder_sources.update(sources or {})
-    _audience[:] = [audience_func] if audience_func else []
-    try:
+    with reminder_sources.temporarily(sources), broadcast_audience.temporarily(audience_func):
         yield
-    finally:
-        _reminder_sources.clear()
-        _reminder_sources.update(saved_sources)
-        _audience[:] = saved_audience
 
 
 def validate_segment(segment) -> None:
