@@ -19,7 +19,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed
+# Browser code from npm (package-lock.json pins it; served by Django's static files, see
+# STATICFILES_DIRS): `npm ci` on a clean clone, again whenever the lock file changes.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed (Node.js) for the dashboard's charts."; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
 
 # Headless Chromium for the browser tests: Debian's package (a test tool's own download is not
 # possible on our machines), and a Chinese font so that screenshots show Chinese text.
@@ -65,4 +72,4 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 clean:
-	rm -rf $(VENV) .data staticfiles
+	rm -rf $(VENV) .data staticfiles node_modules

@@ -264,7 +264,7 @@ def _duration(value) -> str:
     return f"{hours:.1f}"
 
 
-@tenant_view("reports.view")
+@tenant_view("reports.complaints")
 def report(request):
     form = _report_form(request)
     rows = None
@@ -279,7 +279,7 @@ def report(request):
     )
 
 
-@tenant_view("reports.view")
+@tenant_view("reports.complaints")
 def report_csv(request):
     form = _report_form(request)
     if not form.is_valid():

@@ -6,6 +6,8 @@ from rest_framework.routers import DefaultRouter
 from complaints.api import ReturnVisitViewSet, TicketViewSet
 from core.api.stores import StoreViewSet
 from core.errors import ErrorPages
+from insight.api import ReportView
+from insight.reports import REPORTS
 from membership.api import MemberConsentView, MemberViewSet
 from notifications.api import SmsInboundView
 from points.api import PointsViewSet, PurchaseViewSet, RedemptionViewSet
@@ -25,6 +27,10 @@ urlpatterns = [
     path("members/<int:member_id>/tier/", MemberTierView.as_view(), name="member-tier"),
     path("members/<int:member_id>/consents/", MemberConsentView.as_view(), name="member-consents"),
     path("sms/inbound/", SmsInboundView.as_view(), name="sms-inbound"),
+    *[
+        path(f"reports/{key}/", ReportView.as_view(report=key), name=f"report-{key}")
+        for key in REPORTS
+    ],
     *router.urls,
 ]
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "tiers",
     "complaints",
     "portal",
+    "insight",
 ]
 
 MIDDLEWARE = [
@@ -146,7 +147,12 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # Apache ECharts for the dashboard's charts, installed by `make install` (npm ci from
+    # package-lock.json) and served as /static/vendor/echarts/; never copied into the repository.
+    ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -229,6 +235,9 @@ if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # A member's portal sign-in ends after this many seconds without a request (a shared phone).
 PORTAL_IDLE_TIMEOUT = env.int("PORTAL_IDLE_TIMEOUT", default=30 * 60)
+
+# The dashboard (docs/insight.md): a member is dormant after this many days without a purchase.
+INSIGHT_DORMANT_DAYS = env.int("INSIGHT_DORMANT_DAYS", default=90)
 
 # --- Celery ------------------------------------------------------------------------------------
 # Without REDIS_URL every task runs in-process at .delay() time (the embedded default).

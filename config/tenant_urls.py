@@ -16,6 +16,7 @@ urlpatterns = [
     path("points/", include("points.urls")),
     path("tiers/", include("tiers.urls")),
     path("complaints/", include("complaints.urls")),
+    path("insight/", include("insight.urls")),
     # Reachable from inside the mount so that templates can link to them with {% url %}.
     path("accounts/logout/", public_in_tenant(auth_views.LogoutView.as_view()), name="logout"),
     path("i18n/setlang/", public_in_tenant(set_language), name="set_language"),

@@ -38,6 +38,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "complaints.record": ALL_ROLES,
     "complaints.approve": MANAGERS,
     "reports.view": MANAGERS,
+    # The dashboard (insight/access.py): front desk sees its own store's counts, customer
+    # service the complaints part; reports.view above is every report.
+    "reports.store_counts": frozenset({Role.OWNER, Role.MANAGER, Role.FRONT_DESK}),
+    "reports.complaints": frozenset({Role.OWNER, Role.MANAGER, Role.CUSTOMER_SERVICE}),
+    "reports.all_stores": frozenset({Role.OWNER, Role.MANAGER, Role.CUSTOMER_SERVICE}),
 }
 
 

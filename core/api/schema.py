@@ -48,6 +48,7 @@ LIST_FILTERS = {
 # GET operations that validate their query parameters (400 on a bad combination).
 VALIDATED_QUERIES = {
     "MemberViewSet": {"lookup"},
+    "ReportView": {"get"},  # the dashboard's reports: period and store (insight/api.py)
 }
 
 
@@ -157,7 +158,8 @@ class TenantAutoSchema(AutoSchema):
         """The error statuses this operation can answer with."""
         view = type(self.view).__name__
         codes = []
-        if self.method in WRITE_METHODS or self._action() in VALIDATED_QUERIES.get(view, ()):
+        validated = VALIDATED_QUERIES.get(view, ())
+        if self.method in WRITE_METHODS or (self._action() or self.method.lower()) in validated:
             codes.append("400")
         codes += ["401", "403", "404"]
         if (self._action() or self.method.lower()) in CONFLICTS.get(view, ()):

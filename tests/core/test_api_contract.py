@@ -138,6 +138,7 @@ PATH_IDS = {
     "/points/": "member",
     "/purchases/": "purchase",
     "/redemptions/": "redemption",
+    "/reports/": "store",  # no identifier in its path; its `store` query parameter is steered
     "/return-visits/": "return-visit",
     "/sms/": "member",  # no identifier in its path
     "/stores/": "store",
@@ -161,6 +162,8 @@ def _steer(raw: dict, ids: dict) -> dict:
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "path":
                     parameter["schema"]["enum"] = [*ids[kind], NOWHERE]
+                elif parameter["in"] == "query" and parameter["name"] == "store":
+                    parameter["schema"]["enum"] = [*ids["store"], NOWHERE]
     for name, component in raw["components"]["schemas"].items():
         if not name.endswith("Request"):
             continue

@@ -19,7 +19,7 @@ def _page(response, status):
 
 
 def test_a_refused_page_is_styled_chinese_and_leads_home(client, world):
-    client.force_login(world.user(world.a, Role.CUSTOMER_SERVICE))
+    client.force_login(world.user(world.a, Role.FRONT_DESK))
     html = _page(client.get("/t/tenant-a/complaints/report/"), 403)
     assert "您无权打开此页面" in html
     assert "Forbidden" not in html
@@ -28,7 +28,7 @@ def test_a_refused_page_is_styled_chinese_and_leads_home(client, world):
 
 
 def test_the_same_refusal_in_english(client, world):
-    client.force_login(world.user(world.a, Role.CUSTOMER_SERVICE))
+    client.force_login(world.user(world.a, Role.FRONT_DESK))
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = _page(client.get("/t/tenant-a/complaints/report/"), 403)
     assert "You may not open this page" in html
