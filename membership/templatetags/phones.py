@@ -11,13 +11,11 @@ register = template.Library()
 
 
 def _parsed(value):
-    number = getattr(value, "national_number", None) and value  # a PhoneNumber already
-    if number is None:
-        try:
-            number = phonenumbers.parse(str(value), None)
-        except phonenumbers.NumberParseException:
-            return None
-    return number
+    """The stored E.164 text (a ``PhoneNumber`` is one too) parsed, or None."""
+    try:
+        return phonenumbers.parse(str(value), None)
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def _formatted(value) -> tuple[str, int]:
